@@ -1,0 +1,46 @@
+# chcsearch: `make` lists the targets. Every target sets up .venv itself.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint bench bench-ingest content clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install chcsearch with its dev tools
+
+demo: $(STAMP) ## index the sample site content/ into index/ and show what was indexed
+	$(BIN)/chcsearch index content --index index
+	$(BIN)/chcsearch status --index index
+
+test: $(STAMP) ## run the tests, then ruff and mypy (real-corpus tests use CHCSEARCH_CORPUS)
+	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory lint
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check chcsearch tests bench scripts
+	$(BIN)/mypy
+
+bench: bench-ingest ## all benchmarks
+
+bench-ingest: $(STAMP) ## cold and no-change builds of the real corpus, beside Recoll
+	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq recollcmd poppler-utils >/dev/null; } || \
+	  echo "Recoll not installed (apt-get install recollcmd poppler-utils): measuring chcsearch alone"
+	$(BIN)/python bench/bench_ingest.py
+
+content: $(STAMP) ## regenerate the sample site's PDF reports
+	$(BIN)/python scripts/make_sample_pdfs.py
+
+clean: ## remove the built index, caches and .venv
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	find index -mindepth 1 ! -name .gitignore -exec rm -rf {} +

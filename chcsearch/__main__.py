@@ -1,0 +1,3 @@
+from chcsearch.cli import main
+
+main()

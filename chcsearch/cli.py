@@ -1,0 +1,240 @@
+"""The ``chcsearch`` command: a thin Typer layer over the library.
+
+Each command builds a settings object, calls one library function and
+renders the result: results and JSON on stdout, progress, warnings and
+errors on stderr. Errors are ``ChcSearchError``s, turned into a message and
+an exit code in one place (``_handle_errors``); ``--traceback`` re-raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .config import resolve_index_dir, resolve_index_settings
+from .errors import EXIT_CODES, ChcSearchError
+from .render import problem_line, status_text, summary_text, to_json
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="chcsearch",
+    help=(
+        "Full-text search for report-heavy websites and archives of PDF reports.\n\n"
+        "Example: chcsearch index content --index index"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Exit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_CODES.items()),
+)
+
+
+def _stderr() -> Console:
+    """Messages and progress: styled only on a terminal, and never with NO_COLOR set."""
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=True, highlight=False, color_system=None if plain else "auto")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chcsearch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="On an error, show the full Python traceback.")
+    ] = False,
+) -> None:
+    """Full-text search for report-heavy websites and archives of PDF reports."""
+    ctx.obj = {"traceback": traceback}
+
+
+def _handle_errors(ctx: typer.Context, work: Callable[[], T]) -> T:
+    """Run a command's work; the one place where errors become messages and exit codes."""
+    debug = bool((ctx.find_root().obj or {}).get("traceback"))
+    console = _stderr()
+    try:
+        return work()
+    except ChcSearchError as exc:
+        if debug:
+            raise
+        console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        console.print("interrupted; the index was left as it was before this run.", soft_wrap=True)
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        console.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. "
+            "Run again with --traceback and report it.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr, only when stderr is a terminal."""
+    console = _stderr()
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    labels = {"read": "Reading pages", "extract": "Extracting PDFs", "index": "Indexing"}
+    with Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@app.command("index")
+def index_command(
+    ctx: typer.Context,
+    site: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Site folder to index (Jekyll or Hugo). Default: ./content or CHCSEARCH_SITE."
+        ),
+    ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
+    ] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild", help="Build from nothing instead of updating (PDF cache is kept)."
+        ),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=0, help="PDF extraction processes; 0 = all cores (default)."
+        ),
+    ] = None,
+    pdf_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--pdf-timeout", min=0.1, help="Seconds one PDF may take before it is skipped [300]."
+        ),
+    ] = None,
+    generator: Annotated[
+        str | None,
+        typer.Option("--generator", help="Site generator: auto, jekyll or hugo [auto]."),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Folder for extracted PDF text. Default: INDEX/cache."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Settings file (TOML). Default: ./chcsearch.toml if present."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or warnings on stderr.")
+    ] = False,
+) -> None:
+    """Index a site's pages and the PDF reports they link; only changes are read again.
+
+    Example: chcsearch index content --index index --jobs 2
+    """
+    from .ingest import build_index
+
+    def work() -> None:
+        settings = resolve_index_settings(
+            {
+                "site": site,
+                "index": index,
+                "jobs": jobs,
+                "pdf_timeout": pdf_timeout,
+                "generator": generator,
+                "cache_dir": cache_dir,
+                "rebuild": rebuild,
+            },
+            env=os.environ,
+            cwd=Path.cwd(),
+            config_path=config,
+        )
+        with _progress(not quiet) as on_progress:
+            summary = build_index(settings, on_progress=on_progress)
+        if not quiet:
+            console = _stderr()
+            for problem in summary.problems:
+                console.print(problem_line(problem), markup=False, soft_wrap=True, style="yellow")
+        if as_json:
+            typer.echo(to_json(summary.to_dict()))
+        else:
+            typer.echo(summary_text(summary))
+
+    _handle_errors(ctx, work)
+
+
+@app.command("status")
+def status_command(
+    ctx: typer.Context,
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Show what is indexed: source, last run, counts, schema version and warnings.
+
+    Example: chcsearch status --index index --json
+    """
+    from .index import index_status
+
+    def work() -> None:
+        index_dir = resolve_index_dir(index, env=os.environ, cwd=Path.cwd())
+        status = index_status(index_dir)
+        typer.echo(to_json(status) if as_json else status_text(status))
+
+    _handle_errors(ctx, work)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="chcsearch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,194 @@
+"""Settings, merged once: defaults, then a config file, then ``CHCSEARCH_*``
+environment variables, then command-line flags.
+
+The result is a frozen settings object that is passed down; nothing below
+this module reads the environment or a config file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+GENERATORS = ("auto", "jekyll", "hugo")
+CONFIG_FILE_NAME = "chcsearch.toml"
+DEFAULT_SITE = Path("content")
+DEFAULT_INDEX = Path("index")
+DEFAULT_PDF_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Everything one ``chcsearch index`` run needs to know.
+
+    ``jobs`` is the number of PDF extraction processes (at least 1);
+    ``pdf_timeout`` the seconds one PDF may take before it is given up with a
+    ``pdf-timeout`` warning. ``cache_dir`` holds extracted PDF text keyed by
+    content hash; it lives beside the index generations so that a rebuild
+    reuses it.
+    """
+
+    site: Path
+    index_dir: Path
+    cache_dir: Path
+    generator: str = "auto"
+    jobs: int = 1
+    pdf_timeout: float = DEFAULT_PDF_TIMEOUT
+    rebuild: bool = False
+
+
+# name -> (environment variable, kind)
+_KEYS: dict[str, tuple[str, str]] = {
+    "site": ("CHCSEARCH_SITE", "path"),
+    "index": ("CHCSEARCH_INDEX", "path"),
+    "cache_dir": ("CHCSEARCH_CACHE_DIR", "path"),
+    "generator": ("CHCSEARCH_GENERATOR", "generator"),
+    "jobs": ("CHCSEARCH_JOBS", "jobs"),
+    "pdf_timeout": ("CHCSEARCH_PDF_TIMEOUT", "seconds"),
+}
+
+
+def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
+    """Check and convert one raw setting; ``origin`` names where it came from."""
+    if kind == "path":
+        if not isinstance(raw, (str, os.PathLike)) or not str(raw).strip():
+            raise ConfigError(f"{origin}: {name} must be a folder path, got {raw!r}.")
+        path = Path(str(raw)).expanduser()
+        return path if path.is_absolute() else base / path
+    if kind == "generator":
+        value = str(raw).strip().lower()
+        if value not in GENERATORS:
+            raise ConfigError(
+                f"{origin}: generator {raw!r} is not known; use one of {', '.join(GENERATORS)}."
+            )
+        return value
+    if kind == "jobs":
+        try:
+            jobs = int(str(raw).strip())
+        except ValueError:
+            jobs = -1
+        if jobs < 0:
+            raise ConfigError(
+                f"{origin}: jobs must be a whole number of processes (0 means all cores), "
+                f"got {raw!r}."
+            )
+        return jobs
+    if kind == "seconds":
+        try:
+            seconds = float(str(raw).strip())
+        except ValueError:
+            seconds = -1.0
+        if not seconds > 0:
+            raise ConfigError(
+                f"{origin}: pdf_timeout must be a number of seconds > 0, got {raw!r}."
+            )
+        return seconds
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a ``chcsearch.toml``; keys may sit at the top or under ``[index]``."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"config file {path} does not exist; create it or drop --config."
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}. Fix the file.") from exc
+    merged = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    merged.update(data.get("index", {}))
+    unknown = sorted(set(merged) - set(_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting(s) {', '.join(unknown)}; "
+            f"known settings are {', '.join(_KEYS)}."
+        )
+    return merged
+
+
+def _layered(
+    flags: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    config_path: Path | None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "site": cwd / DEFAULT_SITE,
+        "index": cwd / DEFAULT_INDEX,
+        "cache_dir": None,
+        "generator": "auto",
+        "jobs": 0,
+        "pdf_timeout": DEFAULT_PDF_TIMEOUT,
+    }
+    if config_path is None and env.get("CHCSEARCH_CONFIG"):
+        config_path = cwd / env["CHCSEARCH_CONFIG"]
+    if config_path is None and (cwd / CONFIG_FILE_NAME).is_file():
+        config_path = cwd / CONFIG_FILE_NAME
+    if config_path is not None:
+        for name, raw in read_config_file(config_path).items():
+            kind = _KEYS[name][1]
+            values[name] = _convert(name, kind, raw, str(config_path), config_path.parent)
+    for name, (var, kind) in _KEYS.items():
+        if env.get(var, "").strip():
+            values[name] = _convert(name, kind, env[var], f"environment {var}", cwd)
+    for name, raw in flags.items():
+        if raw is None or name == "rebuild":
+            continue
+        if name not in _KEYS:
+            raise AssertionError(f"unknown flag {name}")  # pragma: no cover
+        origin = f"option --{name.replace('_', '-')}"
+        values[name] = _convert(name, _KEYS[name][1], raw, origin, cwd)
+    return values
+
+
+def resolve_index_settings(
+    flags: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    config_path: Path | None = None,
+    cpu_count: int | None = None,
+) -> IndexSettings:
+    """Merge defaults, config file, environment and flags into ``IndexSettings``.
+
+    ``flags`` holds the command-line options (``None`` means not given).
+    ``config_path`` is an explicit ``--config``; otherwise ``CHCSEARCH_CONFIG``
+    or ``./chcsearch.toml`` is read when present.
+    """
+    values = _layered(flags, env=env, cwd=cwd, config_path=config_path)
+    index_dir = values["index"]
+    return IndexSettings(
+        site=values["site"],
+        index_dir=index_dir,
+        cache_dir=values["cache_dir"] or index_dir / "cache",
+        generator=values["generator"],
+        jobs=values["jobs"] or (cpu_count or os.cpu_count() or 1),
+        pdf_timeout=values["pdf_timeout"],
+        rebuild=bool(flags.get("rebuild")),
+    )
+
+
+def resolve_index_dir(
+    flag: Path | None,
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    config_path: Path | None = None,
+) -> Path:
+    """The index folder for commands that only read it, layered the same way."""
+    values = _layered({"index": flag}, env=env, cwd=cwd, config_path=config_path)
+    return values["index"]  # type: ignore[no-any-return]

@@ -1,0 +1,315 @@
+"""Build-documents stage: place pages and PDF pages in the site's hierarchy.
+
+Every page becomes one document; every physical page of a published PDF
+becomes one more. The hierarchy is data on each document: its section path,
+all ancestor section paths, breadcrumb titles, level and weight.
+
+* A page's section comes from its front matter (``section:``, else
+  ``parent:`` + file name), else from its file path. The file path, not the
+  section, is the document's identity.
+* A PDF listed in a page's ``resources`` is placed beneath that page: it
+  takes the page's section, level and breadcrumb (plus the page's title). A
+  PDF linked from several pages belongs to each: all their ancestor paths
+  are on it, so a section filter on any of them finds it; it is grouped and
+  breadcrumbed under the most specific of them (deepest section, then path).
+* A PDF no page links (an *orphan*) is still published, so it is indexed and
+  placed by ``place_orphan``'s rule, and reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+
+from .model import Document, PageMeta, PdfMeta, Problem, Resource
+
+#: Folder names that hold files rather than sections; skipped when an orphan
+#: PDF is placed by its folder.
+ASSET_FOLDERS = frozenset(
+    {
+        "assets",
+        "asset",
+        "files",
+        "downloads",
+        "static",
+        "pdf",
+        "pdfs",
+        "docs",
+        "documents",
+        "uploads",
+        "media",
+    }
+)
+
+_LEVEL_IN_NAME = re.compile(r"^(?:section\s*)?(\d+(?:\.\d+)*)(?=[\s_\-–:.]|$)", re.I)
+
+
+def level_parts(level: str) -> tuple[str, ...]:
+    """``"2.10.1"`` -> ``("2", "10", "1")``."""
+    return tuple(part for part in level.strip().split(".") if part)
+
+
+def level_key(level: str) -> str:
+    """A text key that sorts levels part by part as numbers: 4.9 < 4.10."""
+    parts = level_parts(level)
+    if not parts:
+        return "~"
+    return ".".join(part.zfill(6) if part.isdigit() else part for part in parts)
+
+
+def level_prefixes(level: str) -> tuple[str, ...]:
+    """``"2.5.1"`` -> ``("2", "2.5", "2.5.1")``: the numbering subtree terms."""
+    parts = level_parts(level)
+    return tuple(".".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+def ancestor_paths(section: str) -> tuple[str, ...]:
+    """``"hub/ppi/x"`` -> ``("hub", "hub/ppi", "hub/ppi/x")``."""
+    parts = [p for p in section.split("/") if p]
+    return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+def humanize(segment: str) -> str:
+    text = segment.replace("-", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a PDF sits: under the page ``group`` (a page ``src_path``)."""
+
+    group: str
+    section: str
+    ancestors: tuple[str, ...]
+    breadcrumb: tuple[str, ...]
+    level: str
+    weight: float | None
+    linked_from: tuple[str, ...]
+    title_hint: str
+    orphan: bool
+
+
+class Hierarchy:
+    """The tree of sections formed by the site's pages."""
+
+    def __init__(self, pages: Iterable[PageMeta], content_dir: str = "") -> None:
+        self.pages: dict[str, PageMeta] = {p.src_path: p for p in pages}
+        by_section: dict[str, list[PageMeta]] = {}
+        for page in sorted(self.pages.values(), key=lambda p: p.src_path):
+            by_section.setdefault(page.section, []).append(page)
+        self.by_section = by_section
+        self.content_dir = content_dir
+
+    def node(self, section: str) -> PageMeta | None:
+        """The page that stands for a section path, if any."""
+        candidates = self.by_section.get(section)
+        if not candidates:
+            return None
+        for page in candidates:
+            stem = posixpath.splitext(page.src_path)[0]
+            if stem == section or stem.endswith("/" + section) or stem == f"{section}/index":
+                return page
+        return candidates[0]
+
+    def title_of(self, section: str) -> str:
+        page = self.node(section)
+        return page.title if page else humanize(section.rsplit("/", 1)[-1])
+
+    def breadcrumb(self, section: str) -> tuple[str, ...]:
+        """Titles of the section's ancestors, not including the section itself."""
+        return tuple(self.title_of(path) for path in ancestor_paths(section)[:-1])
+
+    def place_linked(self, pdf_src: str, linkers: list[tuple[PageMeta, Resource]]) -> Placement:
+        ordered = sorted(
+            linkers, key=lambda lr: (-len(ancestor_paths(lr[0].section)), lr[0].src_path)
+        )
+        primary, resource = ordered[0]
+        ancestors: list[str] = []
+        for page, _ in ordered:
+            for path in ancestor_paths(page.section):
+                if path not in ancestors:
+                    ancestors.append(path)
+        return Placement(
+            group=primary.src_path,
+            section=primary.section,
+            ancestors=tuple(ancestors),
+            breadcrumb=(*self.breadcrumb(primary.section), primary.title),
+            level=primary.level,
+            weight=primary.weight,
+            linked_from=tuple(sorted({page.src_path for page, _ in ordered})),
+            title_hint=resource.title,
+            orphan=False,
+        )
+
+    def place_orphan(self, pdf_src: str, public_path: str) -> tuple[Placement, Problem]:
+        """Place a PDF that no page links.
+
+        1. When its file name starts with a number such as ``2.2.3`` (or
+           ``Section 2.2.3_…``), it goes under the page whose level is the
+           longest prefix of that number (2.2.3, else 2.2, else 2).
+        2. Otherwise under the page whose section path is the longest prefix
+           of the PDF's folder path, ignoring asset folders such as ``assets/``.
+        3. Otherwise at the top level, in a section named after its folder.
+        """
+        name = posixpath.basename(public_path)
+        match = _LEVEL_IN_NAME.match(name)
+        page: PageMeta | None = None
+        how = ""
+        if match:
+            number = match.group(1)
+            levels = {
+                p.level: p for p in sorted(self.pages.values(), key=lambda p: p.src_path) if p.level
+            }
+            for prefix in reversed(level_prefixes(number)):
+                if prefix in levels:
+                    page = levels[prefix]
+                    how = f"by the number {number} in its name (level {prefix})"
+                    break
+        folder_parts = [p for p in posixpath.dirname(public_path).split("/") if p]
+        if page is None:
+            parts = [p for p in folder_parts if p.lower() not in ASSET_FOLDERS]
+            for i in range(len(parts), 0, -1):
+                node = self.node("/".join(parts[:i]))
+                if node is not None:
+                    page = node
+                    how = f"by its folder (section {node.section})"
+                    break
+        if page is not None:
+            placement = Placement(
+                group=page.src_path,
+                section=page.section,
+                ancestors=ancestor_paths(page.section),
+                breadcrumb=(*self.breadcrumb(page.section), page.title),
+                level=page.level,
+                weight=page.weight,
+                linked_from=(),
+                title_hint="",
+                orphan=True,
+            )
+            where = f"placed under {page.src_path} {how}"
+        else:
+            section = "/".join(folder_parts) or "files"
+            placement = Placement(
+                group=pdf_src,
+                section=section,
+                ancestors=ancestor_paths(section),
+                breadcrumb=(*self.breadcrumb(section), self.title_of(section)),
+                level="",
+                weight=None,
+                linked_from=(),
+                title_hint="",
+                orphan=True,
+            )
+            where = f"placed at the top level in section {section!r}"
+        problem = Problem(
+            "orphan-pdf",
+            pdf_src,
+            f"no page links to this PDF; it is indexed and {where}. "
+            "List it under a page's resources: to place it yourself.",
+        )
+        return placement, problem
+
+
+def _fingerprinted(doc: Document, *salt: object) -> Document:
+    """The document with a fingerprint of all its planned fields and ``salt``.
+
+    The salt is the schema version and the source file's content hash, which
+    stands for the text that is filled in later.
+    """
+    payload = json.dumps([asdict(doc), *salt], sort_keys=True, default=str, ensure_ascii=False)
+    return replace(doc, fingerprint=hashlib.sha1(payload.encode("utf-8")).hexdigest())
+
+
+def plan_documents(
+    pages: Mapping[str, PageMeta],
+    page_shas: Mapping[str, str],
+    pdfs: Mapping[str, PdfMeta],
+    pdf_public: Mapping[str, str],
+    pdf_urls: Mapping[str, str],
+    *,
+    schema_version: int,
+    content_dir: str = "",
+) -> tuple[list[Document], list[Problem]]:
+    """Every document the index should hold, without body text.
+
+    ``pages`` maps page ``src_path`` to its metadata and ``page_shas`` to its
+    content hash; ``pdfs`` maps PDF ``src_path`` to what extraction learned,
+    ``pdf_public`` maps a PDF's public path to its ``src_path`` and
+    ``pdf_urls`` its ``src_path`` to its public URL.
+    Each document's fingerprint covers everything indexed about it.
+    """
+    hierarchy = Hierarchy(pages.values(), content_dir)
+    docs: list[Document] = []
+    problems: list[Problem] = []
+    linkers: dict[str, list[tuple[PageMeta, Resource]]] = {}
+    for page in sorted(pages.values(), key=lambda p: p.src_path):
+        for resource in page.resources:
+            if resource.kind == "pdf" and resource.exists and resource.target in pdf_public:
+                linkers.setdefault(pdf_public[resource.target], []).append((page, resource))
+
+        breadcrumb = hierarchy.breadcrumb(page.section)
+        context = " / ".join(breadcrumb)
+        planned = Document(
+            id=page.src_path,
+            source=page.src_path,
+            kind="page",
+            title=page.title,
+            url=page.url,
+            section=page.section,
+            ancestors=ancestor_paths(page.section),
+            breadcrumb=breadcrumb,
+            level=page.level,
+            weight=page.weight,
+            group=page.src_path,
+            linked_from=(),
+            page=None,
+            page_count=None,
+            orphan=False,
+            resources=page.resources,
+            context=context,
+            fingerprint="",
+        )
+        docs.append(_fingerprinted(planned, schema_version, page_shas.get(page.src_path)))
+
+    public_of = {src: public for public, src in pdf_public.items()}
+    for pdf_src in sorted(pdfs):
+        meta = pdfs[pdf_src]
+        if pdf_src in linkers:
+            placement = hierarchy.place_linked(pdf_src, linkers[pdf_src])
+        else:
+            placement, problem = hierarchy.place_orphan(pdf_src, public_of.get(pdf_src, pdf_src))
+            problems.append(problem)
+        title = placement.title_hint or meta.title
+        context = " / ".join(placement.breadcrumb)
+        for number in range(1, meta.page_count + 1):
+            planned = Document(
+                id=f"{pdf_src}#page={number}",
+                source=pdf_src,
+                kind="pdf",
+                title=title,
+                url=f"{pdf_urls[pdf_src]}#page={number}",
+                section=placement.section,
+                ancestors=placement.ancestors,
+                breadcrumb=placement.breadcrumb,
+                level=placement.level,
+                weight=placement.weight,
+                group=placement.group,
+                linked_from=placement.linked_from,
+                page=number,
+                page_count=meta.page_count,
+                orphan=placement.orphan,
+                resources=(),
+                context=context,
+                fingerprint="",
+            )
+            docs.append(_fingerprinted(planned, schema_version, meta.sha256))
+    return docs, problems
+
+
+def with_text(doc: Document, body: str, headings: tuple[str, ...] = ()) -> Document:
+    """The planned document with its text filled in."""
+    return replace(doc, body=body, headings=headings, words=len(body.split()))

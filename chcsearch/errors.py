@@ -1,0 +1,64 @@
+"""The one error hierarchy of chcsearch.
+
+Every error a user can cause is a ``ChcSearchError``: its message names the
+file, field or value at fault and says what to do next. Each class knows the
+exit code the CLI returns and the HTTP status a web layer answers with.
+Problems in the *content* being indexed are not errors: they become
+``Problem`` records (see ``chcsearch.model``) and indexing goes on.
+"""
+
+from __future__ import annotations
+
+
+class ChcSearchError(Exception):
+    """Base class: a failure the user can fix. Exit code 1, HTTP 500."""
+
+    exit_code = 1
+    http_status = 500
+
+
+class ConfigError(ChcSearchError):
+    """A setting, flag, environment variable or config file value is invalid."""
+
+    exit_code = 3
+    http_status = 400
+
+
+class SiteError(ChcSearchError):
+    """The site or folder to index is missing or cannot be read."""
+
+    exit_code = 3
+    http_status = 400
+
+
+class IndexAccessError(ChcSearchError):
+    """The index is missing, unreadable, or was built by another schema version."""
+
+    exit_code = 4
+    http_status = 503
+
+
+class IndexNotFoundError(IndexAccessError):
+    """There is no index at the given location."""
+
+
+class SchemaVersionError(IndexAccessError):
+    """The index was written with another schema version and must be rebuilt."""
+
+
+class IndexLockedError(ChcSearchError):
+    """Another indexer holds the index's write lock."""
+
+    exit_code = 5
+    http_status = 409
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success (warnings about the content do not change this)",
+    1: "unexpected internal error (please report it, with --traceback output)",
+    2: "usage error: unknown command or option, or a bad option value",
+    3: "bad input: the site folder or a configuration value is wrong",
+    4: "index problem: no index there, or it must be rebuilt (--rebuild)",
+    5: "the index is locked by another chcsearch index run",
+    130: "interrupted (Ctrl-C); the previous index is left as it was",
+}

@@ -1,0 +1,464 @@
+"""Index stage: the on-disk index, its generations, its lock, and Whoosh writing.
+
+Layout of an index folder::
+
+    index/
+      .lock            held (flock) by the one indexer that may write
+      CURRENT          name of the generation readers should open
+      gen-000007/      a complete Whoosh index plus chcsearch.json (schema
+                       version, source), manifest.json (what was indexed from
+                       which file) and run.json (the last run's summary)
+      cache/           extracted PDF text by content hash (chcsearch.cache)
+
+Every write builds a new generation beside the current one — a rebuild from
+nothing, an update from hard links to the current generation's files (Whoosh
+never changes a segment file once written) — and then replaces ``CURRENT``
+atomically. A crash, Ctrl-C or SIGKILL at any point leaves the previous
+generation in place and searchable; a stale half-written generation is
+removed by the next run.
+
+Whoosh is imported here and in the query module only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import schema as S
+from .cache import write_atomic
+from .documents import level_key, level_prefixes
+from .errors import IndexLockedError, IndexNotFoundError, SchemaVersionError
+from .model import PROBLEM_GROUPS, Document
+
+# Whoosh 2.7.4 predates the compile-time warnings of newer Pythons (invalid
+# escape sequences in its regex literals, "is" with a literal); silence exactly
+# those, for whoosh's own files only.
+for _category in (DeprecationWarning, SyntaxWarning):
+    for _message in (r"invalid escape sequence", r'"is" with a literal'):
+        warnings.filterwarnings(
+            "ignore", message=_message, category=_category, module=r".*[/\\]whoosh[/\\]"
+        )
+
+from whoosh import analysis, fields  # noqa: E402
+from whoosh import index as whoosh_index  # noqa: E402
+from whoosh.codec import whoosh3  # noqa: E402
+from whoosh.support.charset import accent_map  # noqa: E402
+
+
+def _cached_column_reader(self: Any, fieldname: str, column: Any) -> Any:
+    """Whoosh's ``W3PerDocReader._cached_reader``, remembering absent columns too.
+
+    Whoosh asks for a field-length column for every posting it writes and,
+    for fields that have none (ID and keyword fields), checks the disk again
+    each time: 227,000 ``stat`` calls for the real corpus. A segment never
+    changes once written, so the answer can be kept. Measured: a full build's
+    indexing time 14.3 s -> 12.1 s.
+    """
+    try:
+        return self._readers[fieldname]
+    except KeyError:
+        reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+        self._readers[fieldname] = reader
+        return reader
+
+
+whoosh3.W3PerDocReader._cached_reader = _cached_column_reader
+
+INDEX_NAME = "MAIN"
+MULTIPROCESS_MIN_DOCS = 300
+META_FILE = "chcsearch.json"
+MANIFEST_FILE = "manifest.json"
+RUN_FILE = "run.json"
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = ".lock"
+_GENERATION = re.compile(r"^gen-(\d{6})$")
+
+
+def text_analyzer() -> analysis.Analyzer:
+    """Words, lower-cased, accents folded, English stop words dropped, stemmed."""
+    return (
+        analysis.RegexTokenizer()
+        | analysis.LowercaseFilter()
+        | analysis.CharsetFilter(accent_map)
+        | analysis.StopFilter()
+        | analysis.StemFilter(cachesize=50000)
+    )
+
+
+def whoosh_schema() -> fields.Schema:
+    """The Whoosh schema built from ``chcsearch.schema.FIELDS``."""
+    analyzer = text_analyzer()
+    built: dict[str, fields.FieldType] = {}
+    for name, spec in S.FIELDS.items():
+        if spec.kind == "id":
+            built[name] = fields.ID(stored=spec.stored, unique=name == S.ID, sortable=spec.sortable)
+        elif spec.kind == "text":
+            built[name] = fields.TEXT(
+                analyzer=analyzer, stored=spec.stored, phrase=True, spelling=spec.spelling
+            )
+        elif spec.kind == "keyword":
+            built[name] = fields.KEYWORD(
+                stored=spec.stored, commas=True, lowercase=False, scorable=False
+            )
+        elif spec.kind == "numeric":
+            numtype = float if spec.numtype == "float" else int
+            built[name] = fields.NUMERIC(
+                numtype=numtype, stored=spec.stored, sortable=spec.sortable
+            )
+        elif spec.kind == "boolean":
+            built[name] = fields.BOOLEAN(stored=spec.stored)
+        else:
+            built[name] = fields.STORED()
+    return fields.Schema(**built)
+
+
+def _keywords(values: Iterable[str]) -> str:
+    return S.KEYWORD_SEPARATOR.join(S.keyword_term(v) for v in values)
+
+
+def document_fields(doc: Document) -> dict[str, Any]:
+    """The keyword arguments for Whoosh's ``add_document``."""
+    values: dict[str, Any] = {
+        S.ID: doc.id,
+        S.SOURCE: doc.source,
+        S.KIND: doc.kind,
+        S.TITLE: doc.title,
+        S.HEADINGS: "\n".join(doc.headings),
+        S.BODY: doc.body,
+        S.CONTEXT: doc.context,
+        S.RESOURCE_TITLES: "\n".join(r.title for r in doc.resources),
+        S.SECTION: doc.section,
+        S.ANCESTORS: _keywords(doc.ancestors),
+        f"_stored_{S.ANCESTORS}": list(doc.ancestors),
+        S.BREADCRUMB: list(doc.breadcrumb),
+        S.LEVEL: doc.level,
+        S.LEVEL_PATH: _keywords(level_prefixes(doc.level)),
+        S.LEVEL_KEY: level_key(doc.level),
+        S.GROUP: doc.group,
+        S.LINKED_FROM: _keywords(doc.linked_from),
+        f"_stored_{S.LINKED_FROM}": list(doc.linked_from),
+        S.URL: doc.url,
+        S.ORPHAN: doc.orphan,
+        S.RESOURCES: [r.to_dict() for r in doc.resources],
+        S.WORDS: doc.words,
+    }
+    if doc.weight is not None:
+        values[S.WEIGHT] = doc.weight
+    if doc.page is not None:
+        values[S.PAGE] = doc.page
+        values[S.PAGE_COUNT] = doc.page_count
+    return values
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _read_json(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One complete index generation on disk."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def meta(self) -> dict[str, Any]:
+        data: dict[str, Any] = _read_json(self.path / META_FILE)
+        return data
+
+    def manifest(self) -> dict[str, Any]:
+        data: dict[str, Any] = _read_json(self.path / MANIFEST_FILE)
+        return data
+
+    def run(self) -> dict[str, Any] | None:
+        try:
+            data: dict[str, Any] = _read_json(self.path / RUN_FILE)
+        except (OSError, ValueError):
+            return None
+        return data
+
+    def write_run(self, run: dict[str, Any]) -> None:
+        _write_json(self.path / RUN_FILE, run)
+
+
+class IndexStore:
+    """An index folder: its generations, its lock and its cache."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+
+    # ---- reading -------------------------------------------------------------------
+
+    def current(self) -> Generation | None:
+        """The generation ``CURRENT`` names, or None when there is no index yet."""
+        try:
+            name = (self.index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        path = self.index_dir / name
+        if not _GENERATION.match(name) or not (path / META_FILE).is_file():
+            return None
+        return Generation(path)
+
+    def open_current(self) -> Generation:
+        """The current generation, checked: it exists and has this schema version."""
+        generation = self.current()
+        if generation is None:
+            raise IndexNotFoundError(
+                f"no index in {self.index_dir}; build one with: chcsearch index SITE --index {self.index_dir}"
+            )
+        version = generation.meta().get("schema_version")
+        if version != S.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"the index in {self.index_dir} has schema version {version}, this chcsearch "
+                f"uses {S.SCHEMA_VERSION}; rebuild it with: chcsearch index SITE --index "
+                f"{self.index_dir} --rebuild"
+            )
+        return generation
+
+    # ---- locking -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the index's write lock, or raise ``IndexLockedError`` at once.
+
+        A POSIX record lock (``lockf``): the kernel drops it when the process
+        dies, however it dies, and child processes (PDF workers, Whoosh's
+        writer processes) do not inherit it, so none can outlive the run
+        holding it. Such locks are per process, so a registry catches a second
+        writer inside this process too.
+        """
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        key = os.path.realpath(self.index_dir)
+        with _HELD_GUARD:
+            held_here = key in _HELD
+            _HELD.add(key)
+        fd = -1
+        try:
+            if held_here:
+                raise OSError("held by this process")
+            fd = os.open(self.index_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+            _lock(fd)
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+            if not held_here:
+                with _HELD_GUARD:
+                    _HELD.discard(key)
+            raise IndexLockedError(
+                f"index {self.index_dir} is locked: another 'chcsearch index' is writing it. "
+                "Wait for it to finish, then run again."
+            ) from exc
+        try:
+            yield
+        finally:
+            os.close(fd)
+            with _HELD_GUARD:
+                _HELD.discard(key)
+
+    # ---- writing -------------------------------------------------------------------
+
+    def _generations(self) -> list[Path]:
+        if not self.index_dir.is_dir():
+            return []
+        return sorted(
+            p for p in self.index_dir.iterdir() if _GENERATION.match(p.name) and p.is_dir()
+        )
+
+    def remove_stale(self) -> None:
+        """Delete generations other than the current one and the one before it."""
+        current = self.current()
+        keep: set[str] = set()
+        if current is not None:
+            keep.add(current.name)
+            older = [p for p in self._generations() if p.name < current.name]
+            if older:
+                keep.add(older[-1].name)
+        for path in self._generations():
+            if path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def new_generation(self, base: Generation | None) -> Generation:
+        """A fresh generation folder; with ``base``, its Whoosh files hard-linked in."""
+        existing = self._generations()
+        number = int(_GENERATION.match(existing[-1].name).group(1)) + 1 if existing else 1  # type: ignore[union-attr]
+        path = self.index_dir / f"gen-{number:06d}"
+        path.mkdir(parents=True)
+        if base is not None:
+            for item in base.path.iterdir():
+                if (
+                    item.is_file()
+                    and not item.name.endswith(("WRITELOCK", ".tmp"))
+                    and item.suffix != ".json"
+                ):
+                    try:
+                        os.link(item, path / item.name)
+                    except OSError:
+                        shutil.copy2(item, path / item.name)
+        return Generation(path)
+
+    def publish(self, generation: Generation) -> None:
+        """Make ``generation`` the current one, atomically."""
+        _fsync_dir(generation.path)
+        write_atomic(self.index_dir / CURRENT_FILE, f"{generation.name}\n".encode())
+        _fsync_dir(self.index_dir)
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_HELD: set[str] = set()
+_HELD_GUARD = threading.Lock()
+
+
+def _lock(fd: int) -> None:
+    if sys.platform == "win32":  # pragma: no cover
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+def write_documents(
+    generation: Generation,
+    *,
+    create: bool,
+    delete_ids: Iterable[str],
+    documents: Iterable[Document],
+    total: int,
+    procs: int = 1,
+    on_progress: ProgressFn | None = None,
+) -> None:
+    """Apply deletions and additions to a generation's Whoosh index and commit.
+
+    ``documents`` may be a generator, so that texts stream into the writer.
+    A document whose id is already present must be in ``delete_ids``. With
+    ``procs`` > 1 and many documents, Whoosh's multi-process writer analyses
+    them in parallel and keeps one segment per process (full build of the
+    real corpus: 10.8 s -> 5.6 s on 2 cores).
+    """
+    path = str(generation.path)
+    deletes = list(delete_ids)
+    if create:
+        ix = whoosh_index.create_in(path, whoosh_schema(), indexname=INDEX_NAME)
+    else:
+        ix = whoosh_index.open_dir(path, indexname=INDEX_NAME)
+    options: dict[str, Any] = {"limitmb": 128}
+    if procs > 1 and total >= MULTIPROCESS_MIN_DOCS and not deletes:
+        options.update(procs=procs, multisegment=True)
+    writer = ix.writer(**options)
+    try:
+        for doc_id in deletes:
+            writer.delete_by_term(S.ID, doc_id)
+        for done, doc in enumerate(documents, start=1):
+            writer.add_document(**document_fields(doc))
+            if on_progress and (done % 25 == 0 or done == total):
+                on_progress(done, total)
+        writer.commit(optimize=create)
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        ix.close()
+
+
+def write_metadata(
+    generation: Generation, *, meta: dict[str, Any], manifest: dict[str, Any], run: dict[str, Any]
+) -> None:
+    meta = {**meta, "schema_version": S.SCHEMA_VERSION, "written": now_iso()}
+    _write_json(generation.path / MANIFEST_FILE, manifest)
+    generation.write_run(run)
+    _write_json(generation.path / META_FILE, meta)
+
+
+def count_documents(generation: Generation) -> dict[str, int]:
+    """Documents in a generation's Whoosh index, by kind (for status and tests)."""
+    ix = whoosh_index.open_dir(str(generation.path), indexname=INDEX_NAME)
+    try:
+        with ix.searcher() as searcher:
+            counts = {"total": searcher.doc_count()}
+            for kind in ("page", "pdf"):
+                counts[kind] = len(list(searcher.document_numbers(**{S.KIND: kind})))
+            return counts
+    finally:
+        ix.close()
+
+
+def stored_documents(generation: Generation, **terms: str) -> list[dict[str, Any]]:
+    """Stored fields of the documents matching every ``field=value`` term."""
+    ix = whoosh_index.open_dir(str(generation.path), indexname=INDEX_NAME)
+    try:
+        with ix.searcher() as searcher:
+            if terms:
+                return [dict(doc) for doc in searcher.documents(**terms)]
+            return [dict(doc) for doc in searcher.all_stored_fields()]
+    finally:
+        ix.close()
+
+
+def index_status(index_dir: Path) -> dict[str, Any]:
+    """What ``chcsearch status`` reports: source, last run, counts, schema, warnings.
+
+    Raises ``IndexNotFoundError`` when there is no index. An index of another
+    schema version is described, with ``needs_rebuild`` set.
+    """
+    generation = IndexStore(index_dir).current()
+    if generation is None:
+        raise IndexNotFoundError(
+            f"no index in {index_dir}; build one with: chcsearch index SITE --index {index_dir}"
+        )
+    meta = generation.meta()
+    run = generation.run() or {}
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for problem in run.get("problems", []):
+        grouped.setdefault(PROBLEM_GROUPS.get(problem["kind"], "other"), []).append(problem)
+    return {
+        "index_dir": str(index_dir),
+        "generation": generation.name,
+        "schema_version": meta.get("schema_version"),
+        "needs_rebuild": meta.get("schema_version") != S.SCHEMA_VERSION,
+        "site": meta.get("site"),
+        "generator": meta.get("generator"),
+        "extractor": meta.get("extractor"),
+        "created": meta.get("created"),
+        "written": meta.get("written"),
+        "counts": meta.get("counts", {}),
+        "last_run": run,
+        "warnings_by_group": {group: len(items) for group, items in sorted(grouped.items())},
+    }

@@ -1,0 +1,378 @@
+"""The ingest pipeline: discover -> parse -> extract -> documents -> index.
+
+``build_index`` is the one library call behind ``chcsearch index``. It is
+incremental: a file whose size and modification time match the last run is
+not read again (its parsed metadata comes from the manifest); a PDF whose
+content hash is in the extraction cache is not extracted again; and only
+documents whose fingerprint changed are rewritten. Removed files leave the
+index. Each run that changes anything writes a new index generation and
+swaps it in atomically (see ``chcsearch.index``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import __version__
+from .cache import ExtractionCache, file_sha256
+from .config import IndexSettings
+from .discover import SiteScan, resolve_resource_path, scan_site
+from .documents import plan_documents, with_text
+from .extract import EXTRACTOR_KEY, PdfJob, extract_pdfs
+from .index import Generation, IndexStore, now_iso, write_documents, write_metadata
+from .model import BuildSummary, Document, PageMeta, PdfMeta, PdfText, Problem, SourceFile
+from .parse import parse_page
+from .schema import SCHEMA_VERSION
+
+ProgressFn = Callable[[str, int, int], None]
+"""``(stage, done, total)``; stages are ``read``, ``extract`` and ``index``."""
+
+
+@dataclass
+class _PageState:
+    source: SourceFile
+    sha256: str
+    meta: PageMeta | None
+    problems: list[Problem]
+    body: str | None = None
+    headings: tuple[str, ...] = ()
+    read_now: bool = False
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "size": self.source.size,
+            "mtime_ns": self.source.mtime_ns,
+            "sha256": self.sha256,
+            "meta": self.meta.to_dict() if self.meta else None,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass
+class _PdfState:
+    source: SourceFile
+    public: str
+    sha256: str
+    meta: PdfMeta | None = None
+    problems: list[Problem] = field(default_factory=list)
+    read_now: bool = False
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "size": self.source.size,
+            "mtime_ns": self.source.mtime_ns,
+            "sha256": self.sha256,
+            "public": self.public,
+            "page_count": self.meta.page_count if self.meta else 0,
+            "title": self.meta.title if self.meta else "",
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def _problems(records: Any) -> list[Problem]:
+    return [Problem.from_dict(p) for p in records or []]
+
+
+def _unchanged(record: Mapping[str, Any] | None, source: SourceFile) -> bool:
+    return bool(record) and record["size"] == source.size and record["mtime_ns"] == source.mtime_ns  # type: ignore[index]
+
+
+def _previous(
+    store: IndexStore, settings: IndexSettings, scan: SiteScan
+) -> tuple[Generation | None, str]:
+    """The generation to update, or None and the reason to build from nothing."""
+    current = store.current()
+    if settings.rebuild:
+        return None, "--rebuild was given"
+    if current is None:
+        return None, "there was no index yet"
+    try:
+        meta = current.meta()
+        current.manifest()
+    except (OSError, ValueError):
+        return None, "the previous index's metadata could not be read"
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        return (
+            None,
+            f"the index had schema version {meta.get('schema_version')}, now {SCHEMA_VERSION}",
+        )
+    if meta.get("site") != str(settings.site.resolve()):
+        return None, f"the index was built from another site ({meta.get('site')})"
+    if meta.get("generator") != scan.config.generator:
+        return None, f"the site is now read as {scan.config.generator}, was {meta.get('generator')}"
+    if meta.get("extractor") != EXTRACTOR_KEY:
+        return None, "the PDF extractor changed"
+    return current, ""
+
+
+def _read_pages(
+    scan: SiteScan, old: Mapping[str, Any], on_progress: ProgressFn | None
+) -> dict[str, _PageState]:
+    states: dict[str, _PageState] = {}
+    total = len(scan.pages)
+    for done, source in enumerate(scan.pages, start=1):
+        record = old.get(source.src_path)
+        meta = PageMeta.from_dict(record["meta"]) if record and record.get("meta") else None
+        if record is not None and _unchanged(record, source) and _links_unchanged(meta, scan):
+            states[source.src_path] = _PageState(
+                source, record["sha256"], meta, _problems(record["problems"])
+            )
+        else:
+            states[source.src_path] = _parse(source, scan)
+        if on_progress and (done % 20 == 0 or done == total):
+            on_progress("read", done, total)
+    return states
+
+
+def _links_unchanged(meta: PageMeta | None, scan: SiteScan) -> bool:
+    """Whether every local resource of an unchanged page is still as alive or dead as it was."""
+    if meta is None:
+        return True
+    for resource in meta.resources:
+        if resource.kind == "url":
+            continue
+        if resource.exists != (
+            resource.target in scan.published
+            if resource.exists
+            else resolve_resource_path(scan, meta.src_path, resource.target)[0] is not None
+        ):
+            return False
+    return True
+
+
+def _parse(source: SourceFile, scan: SiteScan) -> _PageState:
+    page, problems = parse_page(source, scan)
+    try:
+        sha = file_sha256(source.abs_path)
+    except OSError:
+        sha = ""
+    if page is None:
+        return _PageState(source, sha, None, problems, read_now=True)
+    return _PageState(source, sha, page.meta, problems, page.body, page.headings, read_now=True)
+
+
+def _hash_pdfs(scan: SiteScan, old: Mapping[str, Any]) -> dict[str, _PdfState]:
+    states: dict[str, _PdfState] = {}
+    public_of = {source.src_path: public for public, source in scan.published.items()}
+    for source in scan.pdfs:
+        record = old.get(source.src_path)
+        public = public_of[source.src_path]
+        if record is not None and _unchanged(record, source):
+            state = _PdfState(source, public, record["sha256"])
+            state.meta = PdfMeta(
+                source.src_path, record["sha256"], int(record["page_count"]), record["title"]
+            )
+            state.problems = _problems(record["problems"])
+        else:
+            try:
+                sha = file_sha256(source.abs_path)
+            except OSError as exc:
+                state = _PdfState(source, public, "")
+                state.problems = [
+                    Problem(
+                        "unreadable-file", source.src_path, f"PDF cannot be read ({exc.strerror})."
+                    )
+                ]
+                states[source.src_path] = state
+                continue
+            state = _PdfState(source, public, sha, read_now=True)
+        states[source.src_path] = state
+    return states
+
+
+def _apply_texts(states: Mapping[str, _PdfState], texts: Mapping[str, PdfText]) -> None:
+    for state in states.values():
+        text = texts.get(state.sha256)
+        if text is not None and state.read_now:
+            state.meta = PdfMeta(state.source.src_path, state.sha256, text.page_count, text.title)
+            state.problems = [
+                Problem(p.kind, state.source.src_path, p.message, p.line) for p in text.problems
+            ]
+
+
+def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = None) -> BuildSummary:
+    """Index the site ``settings.site`` into ``settings.index_dir``.
+
+    Raises ``SiteError`` when the site folder is missing and
+    ``IndexLockedError`` when another run holds the index. Problems with
+    individual files never stop the run: they are in the returned summary.
+    """
+    start = time.perf_counter()
+    store = IndexStore(settings.index_dir)
+    cache = ExtractionCache(settings.cache_dir, EXTRACTOR_KEY)
+    with store.locked():
+        store.remove_stale()
+        scan = scan_site(settings.site, settings.generator)
+        previous, rebuild_reason = _previous(store, settings, scan)
+        old_manifest: dict[str, Any] = previous.manifest() if previous else {}
+
+        pages = _read_pages(scan, old_manifest.get("pages", {}), on_progress)
+        pdfs = _hash_pdfs(scan, old_manifest.get("pdfs", {}))
+
+        def extract(states: list[_PdfState]) -> tuple[dict[str, PdfText], int, int]:
+            jobs = [
+                PdfJob(s.source.src_path, s.source.abs_path, s.sha256, s.source.size)
+                for s in states
+            ]
+            if not jobs:
+                return {}, 0, 0
+            report = extract_pdfs(
+                jobs,
+                cache=cache,
+                workers=settings.jobs,
+                timeout=settings.pdf_timeout,
+                on_progress=(lambda d, t, _p: on_progress("extract", d, t))
+                if on_progress
+                else None,
+            )
+            return report.texts, report.extracted, report.from_cache
+
+        texts, extracted, from_cache = extract(
+            [s for s in pdfs.values() if s.read_now and s.sha256]
+        )
+        _apply_texts(pdfs, texts)
+
+        page_metas = {src: s.meta for src, s in pages.items() if s.meta is not None}
+        indexed_pdfs = {
+            src: s for src, s in pdfs.items() if s.meta is not None and s.meta.page_count > 0
+        }
+        docs, plan_problems = plan_documents(
+            page_metas,
+            {src: s.sha256 for src, s in pages.items()},
+            {src: s.meta for src, s in indexed_pdfs.items() if s.meta},
+            {s.public: src for src, s in pdfs.items()},
+            {src: scan.config.public_url(s.public) for src, s in pdfs.items()},
+            schema_version=SCHEMA_VERSION,
+            content_dir=scan.config.content_dir if scan.config.generator == "hugo" else "",
+        )
+
+        old_docs: dict[str, list[Any]] = old_manifest.get("docs", {})
+        read_now = {src for src, s in pages.items() if s.read_now} | {
+            src for src, s in pdfs.items() if s.read_now
+        }
+        to_write = [
+            d
+            for d in docs
+            if d.id not in old_docs or old_docs[d.id][0] != d.fingerprint or d.source in read_now
+        ]
+        new_ids = {d.id for d in docs}
+        to_delete = [doc_id for doc_id in old_docs if doc_id not in new_ids]
+        replaced = [d.id for d in to_write if d.id in old_docs]
+
+        need_text = [
+            pdfs[src]
+            for src in sorted({d.source for d in to_write if d.kind == "pdf"})
+            if pdfs[src].sha256 not in texts
+        ]
+        more, more_extracted, more_cached = extract(need_text)
+        texts.update(more)
+        extracted += more_extracted
+        from_cache += more_cached
+
+        words: dict[str, int] = {doc_id: int(entry[1]) for doc_id, entry in old_docs.items()}
+        files_read = sum(1 for s in pages.values() if s.read_now) + sum(
+            1 for s in pdfs.values() if s.read_now
+        )
+
+        def materialize() -> Iterator[Document]:
+            nonlocal files_read
+            for doc in to_write:
+                if doc.kind == "page":
+                    state = pages[doc.source]
+                    if state.body is None:
+                        fresh = _parse(state.source, scan)
+                        files_read += 1
+                        state.body, state.headings = fresh.body or "", fresh.headings
+                    full = with_text(doc, state.body or "", state.headings)
+                else:
+                    text = texts.get(pdfs[doc.source].sha256)
+                    body = (
+                        text.pages[doc.page - 1]
+                        if text and doc.page and doc.page <= len(text.pages)
+                        else ""
+                    )
+                    full = with_text(doc, body)
+                words[doc.id] = full.words
+                yield full
+
+        changed = bool(to_write or to_delete) or previous is None
+        generation: Generation | None
+        if changed:
+            generation = store.new_generation(previous)
+            write_documents(
+                generation,
+                create=previous is None,
+                delete_ids=[*to_delete, *replaced],
+                documents=materialize(),
+                total=len(to_write),
+                procs=settings.jobs,
+                on_progress=(lambda d, t: on_progress("index", d, t)) if on_progress else None,
+            )
+        else:
+            generation = previous
+
+        problems = [
+            *scan.problems,
+            *(p for s in pages.values() for p in s.problems),
+            *(p for s in pdfs.values() for p in s.problems),
+            *plan_problems,
+        ]
+        pdf_docs = [d for d in docs if d.kind == "pdf"]
+        summary = BuildSummary(
+            site=str(settings.site),
+            index_dir=str(settings.index_dir),
+            generator=scan.config.generator,
+            rebuilt=previous is None,
+            rebuild_reason=rebuild_reason,
+            pages=sum(1 for d in docs if d.kind == "page"),
+            pdfs=len({d.source for d in pdf_docs}),
+            pdf_pages=len(pdf_docs),
+            documents=len(docs),
+            words=sum(words.get(d.id, 0) for d in docs),
+            files_read=files_read,
+            pdfs_extracted=extracted,
+            pdfs_from_cache=from_cache,
+            docs_added=len(to_write) - len(replaced),
+            docs_updated=len(replaced),
+            docs_removed=len(to_delete),
+            seconds=round(time.perf_counter() - start, 3),
+            problems=tuple(problems),
+            generation=generation.name if generation else "",
+        )
+        run = {**summary.to_dict(), "finished": now_iso()}
+        assert generation is not None
+        if changed:
+            manifest = {
+                "pages": {src: s.record() for src, s in pages.items()},
+                "pdfs": {src: s.record() for src, s in pdfs.items()},
+                "docs": {d.id: [d.fingerprint, words.get(d.id, 0)] for d in docs},
+            }
+            created = previous.meta().get("created") if previous else None
+            write_metadata(
+                generation,
+                meta={
+                    "site": str(settings.site.resolve()),
+                    "generator": scan.config.generator,
+                    "site_title": scan.config.title,
+                    "extractor": EXTRACTOR_KEY,
+                    "chcsearch_version": __version__,
+                    "created": created or now_iso(),
+                    "counts": {
+                        "documents": summary.documents,
+                        "pages": summary.pages,
+                        "pdfs": summary.pdfs,
+                        "pdf_pages": summary.pdf_pages,
+                        "words": summary.words,
+                    },
+                },
+                manifest=manifest,
+                run=run,
+            )
+            store.publish(generation)
+            store.remove_stale()
+        else:
+            generation.write_run(run)
+        return summary

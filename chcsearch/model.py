@@ -1,0 +1,260 @@
+"""Plain data passed between the pipeline stages.
+
+discover -> parse -> extract -> documents -> index. Every record here is a
+frozen dataclass; none of them knows about Whoosh or pdfminer.
+
+Path names follow one convention throughout:
+
+* ``src_path``: a file's path relative to the site root, ``/``-separated
+  (``hub/ppi.md``, ``assets/hub/Report.pdf``);
+* ``abs_path``: the same file as an absolute OS path;
+* ``url``: the public address of the published page or file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+SourceKind = Literal["page", "pdf"]
+DocKind = Literal["page", "pdf"]
+ResourceKind = Literal["pdf", "file", "url"]
+
+#: Problem kinds, grouped the way ``chcsearch status`` reports them.
+PROBLEM_GROUPS: dict[str, str] = {
+    "front-matter-invalid": "front-matter errors",
+    "bad-value": "front-matter errors",
+    "no-front-matter": "front-matter errors",
+    "dead-link": "dead links",
+    "path-outside-site": "dead links",
+    "not-published": "dead links",
+    "pdf-empty": "unreadable PDFs",
+    "pdf-corrupt": "unreadable PDFs",
+    "pdf-encrypted": "unreadable PDFs",
+    "pdf-timeout": "unreadable PDFs",
+    "pdf-crashed": "unreadable PDFs",
+    "pdf-no-text": "PDFs or pages with no text",
+    "pdf-pages-no-text": "PDFs or pages with no text",
+    "page-no-text": "PDFs or pages with no text",
+    "orphan-pdf": "orphan PDFs",
+    "encoding": "unreadable files",
+    "empty-file": "unreadable files",
+    "unreadable-file": "unreadable files",
+    "symlink-loop": "unreadable files",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in the content that chcsearch could not use as it is.
+
+    Indexing goes on; the problem is reported in the run summary and kept for
+    ``chcsearch status``. ``message`` says what is wrong and how to fix it.
+    """
+
+    kind: str
+    src_path: str
+    message: str
+    line: int | None = None
+
+    @property
+    def group(self) -> str:
+        return PROBLEM_GROUPS.get(self.kind, "other")
+
+    def location(self) -> str:
+        return f"{self.src_path}:{self.line}" if self.line else self.src_path
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        return cls(
+            kind=str(data["kind"]),
+            src_path=str(data["src_path"]),
+            message=str(data["message"]),
+            line=data.get("line"),
+        )
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A published file that chcsearch reads: a page candidate or a PDF."""
+
+    src_path: str
+    abs_path: Path
+    kind: SourceKind
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One entry of a page's ``resources:`` list.
+
+    ``target`` is the resolved ``src_path`` of a local file, or the address
+    itself for ``url:`` resources. ``exists`` is False for a dead local link.
+    """
+
+    kind: ResourceKind
+    title: str
+    target: str
+    url: str
+    exists: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Resource:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What the parse stage learns about a page, without its body text.
+
+    Kept in the index manifest so an unchanged page is never read again.
+    """
+
+    src_path: str
+    url: str
+    title: str
+    section: str
+    level: str
+    weight: float | None
+    resources: tuple[Resource, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["resources"] = [r.to_dict() for r in self.resources]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PageMeta:
+        return cls(
+            src_path=data["src_path"],
+            url=data["url"],
+            title=data["title"],
+            section=data["section"],
+            level=data["level"],
+            weight=data["weight"],
+            resources=tuple(Resource.from_dict(r) for r in data["resources"]),
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """A parsed page: its metadata, headings and plain body text."""
+
+    meta: PageMeta
+    headings: tuple[str, ...]
+    body: str
+
+
+@dataclass(frozen=True)
+class PdfText:
+    """The text of one PDF, one string per physical page.
+
+    ``page_count`` is the PDF's own page count; ``pages`` has that many
+    entries when extraction succeeded and none when the file is unreadable.
+    """
+
+    sha256: str
+    page_count: int
+    pages: tuple[str, ...]
+    title: str = ""
+    problems: tuple[Problem, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class PdfMeta:
+    """What the manifest keeps about a PDF between runs."""
+
+    src_path: str
+    sha256: str
+    page_count: int
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PdfMeta:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One entry of the index: a page, or one physical page of a PDF.
+
+    ``id`` is the page's ``src_path`` or ``<pdf src_path>#page=N``.
+    ``group`` is the ``src_path`` of the page under which search results
+    group this document (the page itself, or the page linking the PDF).
+    ``fingerprint`` changes whenever anything indexed about it changes.
+    """
+
+    id: str
+    source: str
+    kind: DocKind
+    title: str
+    url: str
+    section: str
+    ancestors: tuple[str, ...]
+    breadcrumb: tuple[str, ...]
+    level: str
+    weight: float | None
+    group: str
+    linked_from: tuple[str, ...]
+    page: int | None
+    page_count: int | None
+    orphan: bool
+    resources: tuple[Resource, ...]
+    fingerprint: str
+    headings: tuple[str, ...] = ()
+    body: str = ""
+    context: str = ""
+    words: int = 0
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """The outcome of one ``chcsearch index`` run."""
+
+    site: str
+    index_dir: str
+    generator: str
+    rebuilt: bool
+    rebuild_reason: str
+    pages: int
+    pdfs: int
+    pdf_pages: int
+    documents: int
+    words: int
+    files_read: int
+    pdfs_extracted: int
+    pdfs_from_cache: int
+    docs_added: int
+    docs_updated: int
+    docs_removed: int
+    seconds: float
+    problems: tuple[Problem, ...] = field(default_factory=tuple)
+    generation: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.docs_added or self.docs_updated or self.docs_removed)
+
+    def problem_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for problem in self.problems:
+            counts[problem.kind] = counts.get(problem.kind, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["problems"] = [p.to_dict() for p in self.problems]
+        data["warnings_by_kind"] = self.problem_counts()
+        return data

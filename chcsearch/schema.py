@@ -1,0 +1,86 @@
+"""The index schema, declared once: every field name, its kind, and the version.
+
+This module is plain data; ``chcsearch.index`` turns it into a Whoosh
+schema. Change ``SCHEMA_VERSION`` whenever a field or analyzer changes: an
+index written with another version is refused with a message to rebuild it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SCHEMA_VERSION = 1
+
+FieldKind = Literal["id", "text", "keyword", "numeric", "boolean", "stored"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    kind: FieldKind
+    stored: bool = False
+    sortable: bool = False
+    #: text fields: also keep unstemmed words for spelling suggestions
+    spelling: bool = False
+    #: numeric fields: "int" or "float"
+    numtype: Literal["int", "float"] = "int"
+
+
+# Field names, so that no other module spells them.
+ID = "id"
+SOURCE = "source"
+KIND = "kind"
+TITLE = "title"
+HEADINGS = "headings"
+BODY = "body"
+CONTEXT = "context"
+RESOURCE_TITLES = "resource_titles"
+SECTION = "section"
+ANCESTORS = "ancestors"
+BREADCRUMB = "breadcrumb"
+LEVEL = "level"
+LEVEL_PATH = "level_path"
+LEVEL_KEY = "level_key"
+WEIGHT = "weight"
+GROUP = "group"
+LINKED_FROM = "linked_from"
+PAGE = "page"
+PAGE_COUNT = "page_count"
+URL = "url"
+ORPHAN = "orphan"
+RESOURCES = "resources"
+WORDS = "words"
+
+FIELDS: dict[str, FieldSpec] = {
+    ID: FieldSpec("id", stored=True),
+    SOURCE: FieldSpec("id", stored=True),
+    KIND: FieldSpec("id", stored=True),
+    TITLE: FieldSpec("text", stored=True, spelling=True),
+    HEADINGS: FieldSpec("text", stored=True),
+    BODY: FieldSpec("text", stored=True, spelling=True),
+    CONTEXT: FieldSpec("text", stored=True),
+    RESOURCE_TITLES: FieldSpec("text"),
+    SECTION: FieldSpec("id", stored=True),
+    ANCESTORS: FieldSpec("keyword", stored=True),
+    BREADCRUMB: FieldSpec("stored"),
+    LEVEL: FieldSpec("id", stored=True),
+    LEVEL_PATH: FieldSpec("keyword"),
+    LEVEL_KEY: FieldSpec("id", sortable=True),
+    WEIGHT: FieldSpec("numeric", stored=True, numtype="float"),
+    GROUP: FieldSpec("id", stored=True),
+    LINKED_FROM: FieldSpec("keyword", stored=True),
+    PAGE: FieldSpec("numeric", stored=True),
+    PAGE_COUNT: FieldSpec("stored"),
+    URL: FieldSpec("stored"),
+    ORPHAN: FieldSpec("boolean", stored=True),
+    RESOURCES: FieldSpec("stored"),
+    WORDS: FieldSpec("stored"),
+}
+
+#: Keyword fields hold several values joined by commas.
+KEYWORD_SEPARATOR = ","
+
+
+def keyword_term(value: str) -> str:
+    """One keyword value as indexed: commas escaped, since they separate values."""
+    return value.replace("%", "%25").replace(",", "%2C")
