@@ -1,0 +1,209 @@
+"""A tiny, dependency-free PDF writer for test fixtures and the sample site.
+
+It writes small but real PDFs: pages of Helvetica text (WinAnsi encoding),
+an optional document title, image-only pages, heavy vector pages, page
+labels and RC4 (40-bit, revision 2) encryption with a user password. Output
+is deterministic: the same call gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+
+
+def _rc4(key: bytes, data: bytes) -> bytes:
+    s = list(range(256))
+    j = 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) % 256
+        s[i], s[j] = s[j], s[i]
+    out = bytearray()
+    i = j = 0
+    for byte in data:
+        i = (i + 1) % 256
+        j = (j + s[i]) % 256
+        s[i], s[j] = s[j], s[i]
+        out.append(byte ^ s[(s[i] + s[j]) % 256])
+    return bytes(out)
+
+
+def _pdf_string(text: str) -> bytes:
+    raw = text.encode("cp1252", errors="replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+@dataclass
+class PageSpec:
+    """One page: lines of text, or an image only, or a heavy vector drawing."""
+
+    lines: Sequence[str] = ()
+    image_only: bool = False
+    vector_ops: int = 0
+    font_size: float = 11.0
+
+
+@dataclass
+class PdfSpec:
+    pages: Sequence[PageSpec | Sequence[str]]
+    title: str | None = None
+    author: str | None = None
+    user_password: str | None = None
+    compress: bool = True
+    page_labels: Sequence[tuple[int, str, str, int]] = field(default_factory=tuple)
+    """``(first page index, style 'r'/'D'/..., prefix, start)`` ranges for /PageLabels."""
+
+
+def _content(page: PageSpec) -> bytes:
+    if page.image_only:
+        return b"q 400 0 0 300 100 400 cm /Im1 Do Q\n"
+    parts: list[bytes] = []
+    if page.vector_ops:
+        ops = [
+            f"{i % 500} {i % 700} m {(i * 7) % 500} {(i * 3) % 700} l S"
+            for i in range(page.vector_ops)
+        ]
+        parts.append(("\n".join(ops) + "\n").encode())
+    if page.lines:
+        leading = page.font_size * 1.4
+        parts.append(f"BT /F1 {page.font_size:g} Tf {leading:g} TL 72 770 Td\n".encode())
+        for line in page.lines:
+            parts.append(_pdf_string(line) + b" '\n")
+        parts.append(b"ET\n")
+    return b"".join(parts)
+
+
+def make_pdf(spec: PdfSpec) -> bytes:
+    """The bytes of a PDF built from ``spec``."""
+    pages = [p if isinstance(p, PageSpec) else PageSpec(lines=tuple(p)) for p in spec.pages]
+    objects: list[bytes | None] = [None]  # object numbers start at 1
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects) - 1
+
+    def reserve() -> int:
+        objects.append(None)
+        return len(objects) - 1
+
+    catalog = reserve()
+    pages_obj = reserve()
+    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    image = add(
+        b"STREAM<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 >>\x00\x00\x80\xff"
+    )
+    kids: list[int] = []
+    for page in pages:
+        content = add(b"STREAM<< >>" + _content(page))
+        kids.append(
+            add(
+                f"<< /Type /Page /Parent {pages_obj} 0 R /MediaBox [0 0 595 842] "
+                f"/Resources << /Font << /F1 {font} 0 R >> /XObject << /Im1 {image} 0 R >> >> "
+                f"/Contents {content} 0 R >>".encode()
+            )
+        )
+    objects[pages_obj] = (
+        f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()
+    )
+    labels = b""
+    if spec.page_labels:
+        nums = " ".join(
+            f"{start} << /S /{style}" + (f" /P ({prefix})" if prefix else "") + f" /St {first} >>"
+            for start, style, prefix, first in spec.page_labels
+        )
+        labels = f" /PageLabels << /Nums [{nums}] >>".encode()
+    objects[catalog] = f"<< /Type /Catalog /Pages {pages_obj} 0 R".encode() + labels + b" >>"
+    info_parts = []
+    if spec.title is not None:
+        info_parts.append(b"/Title " + _pdf_string(spec.title))
+    if spec.author is not None:
+        info_parts.append(b"/Author " + _pdf_string(spec.author))
+    info = add(b"<< " + b" ".join(info_parts) + b" >>") if info_parts else None
+
+    file_id = hashlib.md5(repr((spec.title, len(pages))).encode()).digest()
+    encrypt_key = None
+    encrypt_obj = None
+    if spec.user_password is not None:
+        user = (spec.user_password.encode("latin-1") + _PAD)[:32]
+        owner = (b"owner-" + spec.user_password.encode("latin-1") + _PAD)[:32]
+        owner_value = _rc4(hashlib.md5(owner).digest()[:5], user)
+        permissions = -44
+        encrypt_key = hashlib.md5(
+            user + owner_value + permissions.to_bytes(4, "little", signed=True) + file_id
+        ).digest()[:5]
+        user_value = _rc4(encrypt_key, _PAD)
+        encrypt_obj = add(
+            f"<< /Filter /Standard /V 1 /R 2 /O <{owner_value.hex()}> /U <{user_value.hex()}> "
+            f"/P {permissions} >>".encode()
+        )
+
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = [0] * len(objects)
+    for number in range(1, len(objects)):
+        body = objects[number]
+        assert body is not None
+        offsets[number] = len(out)
+        out += f"{number} 0 obj\n".encode()
+        if body.startswith(b"STREAM"):
+            dict_end = body.index(b">>") + 2
+            head, data = body[6 : dict_end - 2], body[dict_end:]
+            if spec.compress:
+                data = zlib.compress(data, 9)
+                head += b" /Filter /FlateDecode"
+            if encrypt_key is not None:
+                data = _rc4(_object_key(encrypt_key, number), data)
+            out += head + f" /Length {len(data)} >>\nstream\n".encode() + data + b"\nendstream"
+        else:
+            if encrypt_key is not None and number != encrypt_obj:
+                body = _encrypt_strings(body, _object_key(encrypt_key, number))
+            out += body
+        out += b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects)}\n0000000000 65535 f \n".encode()
+    for number in range(1, len(objects)):
+        out += f"{offsets[number]:010d} 00000 n \n".encode()
+    trailer = f"<< /Size {len(objects)} /Root {catalog} 0 R".encode()
+    if info is not None:
+        trailer += f" /Info {info} 0 R".encode()
+    if encrypt_obj is not None:
+        trailer += f" /Encrypt {encrypt_obj} 0 R".encode()
+    trailer += f" /ID [<{file_id.hex()}> <{file_id.hex()}>] >>".encode()
+    out += b"trailer\n" + trailer + f"\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def _object_key(key: bytes, number: int) -> bytes:
+    return hashlib.md5(key + number.to_bytes(3, "little") + (0).to_bytes(2, "little")).digest()[:10]
+
+
+def _encrypt_strings(body: bytes, key: bytes) -> bytes:
+    """Encrypt the literal strings of an object (only simple, unnested ones occur here)."""
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        if body[i : i + 1] == b"(":
+            j = i + 1
+            raw = bytearray()
+            while body[j : j + 1] != b")":
+                if body[j : j + 1] == b"\\":
+                    j += 1
+                raw += body[j : j + 1]
+                j += 1
+            out += b"<" + _rc4(key, bytes(raw)).hex().encode() + b">"
+            i = j + 1
+        else:
+            out += body[i : i + 1]
+            i += 1
+    return bytes(out)
+
+
+def text_pdf(pages: Sequence[Sequence[str]], title: str | None = None, **options: object) -> bytes:
+    """Shorthand: a PDF whose pages hold the given lines of text."""
+    return make_pdf(
+        PdfSpec(pages=[PageSpec(lines=tuple(p)) for p in pages], title=title, **options)
+    )  # type: ignore[arg-type]

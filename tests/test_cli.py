@@ -1,0 +1,129 @@
+"""The chcsearch command as a user meets it: streams, exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import run_cli
+
+from chcsearch import __version__
+from chcsearch.cli import app
+from chcsearch.index import IndexStore
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"chcsearch {__version__}"
+
+
+@pytest.mark.parametrize("command", ["index", "status"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert "Example: chcsearch " + command in " ".join(result.stdout.split())
+
+
+def test_index_prints_the_summary_on_stdout_and_warnings_on_stderr(
+    sample_site: Path, tmp_path: Path
+) -> None:
+    result = run_cli("index", str(sample_site), "--index", str(tmp_path / "ix"), "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Index {tmp_path / 'ix'} rebuilt from {sample_site} (jekyll)")
+    assert "documents        26" in result.stdout
+    assert "warning: north-coast/asthma-pathway/appendix.md:8: [dead-link]" in result.stderr
+    assert "warning:" not in result.stdout and "\x1b[" not in result.stderr
+
+
+def test_index_json_and_quiet(sample_site: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        "index", str(sample_site), "--index", str(tmp_path / "ix"), "--json", "--quiet"
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    data = json.loads(result.stdout)
+    assert (data["pages"], data["pdfs"], data["pdf_pages"], data["documents"]) == (15, 4, 11, 26)
+    assert data["warnings_by_kind"] == {
+        "dead-link": 1,
+        "front-matter-invalid": 1,
+        "orphan-pdf": 1,
+        "pdf-pages-no-text": 1,
+    }
+    status = json.loads(run_cli("status", "--index", str(tmp_path / "ix"), "--json").stdout)
+    assert status["counts"]["documents"] == 26 and status["schema_version"] == 1
+    assert status["warnings_by_group"] == {
+        "PDFs or pages with no text": 1,
+        "dead links": 1,
+        "front-matter errors": 1,
+        "orphan PDFs": 1,
+    }
+    text = run_cli("status", "--index", str(tmp_path / "ix")).stdout
+    assert "Warnings   4 in the last run" in text and "  dead links (1)" in text
+
+
+def test_environment_sets_the_index(sample_site: Path, tmp_path: Path) -> None:
+    env = {"CHCSEARCH_INDEX": str(tmp_path / "envix"), "CHCSEARCH_SITE": str(sample_site)}
+    assert run_cli("index", "-q", env=env).returncode == 0
+    assert (tmp_path / "envix" / "CURRENT").is_file()
+    assert "Documents  26" in run_cli("status", env=env).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["index", "{tmp}/missing", "--index", "{tmp}/ix"],
+            3,
+            "error: site folder {tmp}/missing does not exist",
+        ),
+        (
+            ["index", "{tmp}", "--index", "{tmp}/ix", "--generator", "gatsby"],
+            3,
+            "generator 'gatsby' is not known",
+        ),
+        (
+            ["status", "--index", "{tmp}/none"],
+            4,
+            "error: no index in {tmp}/none; build one with: chcsearch index",
+        ),
+        (["index", "--jobs", "-3"], 2, "Invalid value for '--jobs'"),
+        (["frobnicate"], 2, "No such command 'frobnicate'"),
+    ],
+)
+def test_errors_have_documented_exit_codes_and_say_what_to_do(
+    tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    result = run_cli(*[a.format(tmp=tmp_path) for a in args])
+    assert result.returncode == code
+    assert message.format(tmp=tmp_path) in " ".join(result.stderr.split())
+    assert result.stdout == ""
+
+
+def test_a_locked_index_exits_5(sample_site: Path, tmp_path: Path) -> None:
+    with IndexStore(tmp_path / "ix").locked():
+        result = run_cli("index", str(sample_site), "--index", str(tmp_path / "ix"))
+    assert result.returncode == 5
+    assert "is locked: another 'chcsearch index' is writing it" in result.stderr
+
+
+def test_traceback_shows_the_python_error(tmp_path: Path) -> None:
+    result = run_cli("--traceback", "status", "--index", str(tmp_path / "none"))
+    assert (
+        result.returncode == 1
+        and "Traceback" in result.stderr
+        and "IndexNotFoundError" in result.stderr
+    )
+
+
+def test_colour_only_when_allowed(tmp_path: Path) -> None:
+    args = ("status", "--index", str(tmp_path / "none"))
+    forced = run_cli(*args, env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    assert "\x1b[" in forced.stderr
+    no_colour = run_cli(*args, env={"FORCE_COLOR": "1", "TERM": "xterm-256color", "NO_COLOR": "1"})
+    assert "\x1b[" not in no_colour.stderr and "error:" in no_colour.stderr
+
+
+def test_completion_is_offered() -> None:
+    result = run_cli("--help")
+    assert "--install-completion" in result.stdout
+    assert app.info.name == "chcsearch"

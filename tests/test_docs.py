@@ -1,0 +1,35 @@
+"""The README documents every command, option and exit code."""
+
+from __future__ import annotations
+
+import typer
+from helpers import PROJECT
+
+from chcsearch.cli import app
+from chcsearch.errors import EXIT_CODES
+
+
+def _readme() -> str:
+    return (PROJECT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_command_and_option_is_in_the_readme() -> None:
+    readme = _readme()
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        assert f"chcsearch {name}" in readme, f"command {name} is not in README.md"
+        for param in command.params:
+            for opt in param.opts:
+                if opt.startswith("--") and opt != "--help":
+                    assert opt in readme, f"option {opt} of {name} is not in README.md"
+
+
+def test_exit_codes_are_documented() -> None:
+    readme = _readme()
+    for code in EXIT_CODES:
+        assert f"| {code} |" in readme, f"exit code {code} is not in README.md"
+
+
+def test_readme_gives_the_two_setup_commands() -> None:
+    readme = _readme()
+    assert "make demo" in readme and "make test" in readme
