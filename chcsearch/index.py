@@ -320,6 +320,10 @@ class IndexStore:
                         shutil.copy2(item, path / item.name)
         return Generation(path)
 
+    def discard(self, generation: Generation) -> None:
+        """Delete a generation that was never published (after an error or Ctrl-C)."""
+        shutil.rmtree(generation.path, ignore_errors=True)
+
     def publish(self, generation: Generation) -> None:
         """Make ``generation`` the current one, atomically."""
         _fsync_dir(generation.path)

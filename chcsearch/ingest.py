@@ -31,6 +31,19 @@ ProgressFn = Callable[[str, int, int], None]
 """``(stage, done, total)``; stages are ``read``, ``extract`` and ``index``."""
 
 
+def _record(
+    source: SourceFile, sha256: str, problems: list[Problem], **extra: Any
+) -> dict[str, Any]:
+    """A file's manifest entry: what identifies its version, and what was learnt from it."""
+    return {
+        "size": source.size,
+        "mtime_ns": source.mtime_ns,
+        "sha256": sha256,
+        **extra,
+        "problems": [p.to_dict() for p in problems],
+    }
+
+
 @dataclass
 class _PageState:
     source: SourceFile
@@ -42,13 +55,9 @@ class _PageState:
     read_now: bool = False
 
     def record(self) -> dict[str, Any]:
-        return {
-            "size": self.source.size,
-            "mtime_ns": self.source.mtime_ns,
-            "sha256": self.sha256,
-            "meta": self.meta.to_dict() if self.meta else None,
-            "problems": [p.to_dict() for p in self.problems],
-        }
+        return _record(
+            self.source, self.sha256, self.problems, meta=self.meta.to_dict() if self.meta else None
+        )
 
 
 @dataclass
@@ -61,15 +70,14 @@ class _PdfState:
     read_now: bool = False
 
     def record(self) -> dict[str, Any]:
-        return {
-            "size": self.source.size,
-            "mtime_ns": self.source.mtime_ns,
-            "sha256": self.sha256,
-            "public": self.public,
-            "page_count": self.meta.page_count if self.meta else 0,
-            "title": self.meta.title if self.meta else "",
-            "problems": [p.to_dict() for p in self.problems],
-        }
+        return _record(
+            self.source,
+            self.sha256,
+            self.problems,
+            public=self.public,
+            page_count=self.meta.page_count if self.meta else 0,
+            title=self.meta.title if self.meta else "",
+        )
 
 
 def _problems(records: Any) -> list[Problem]:
@@ -301,16 +309,21 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
         changed = bool(to_write or to_delete) or previous is None
         generation: Generation | None
         if changed:
-            generation = store.new_generation(previous)
-            write_documents(
-                generation,
-                create=previous is None,
-                delete_ids=[*to_delete, *replaced],
-                documents=materialize(),
-                total=len(to_write),
-                procs=settings.jobs,
-                on_progress=(lambda d, t: on_progress("index", d, t)) if on_progress else None,
-            )
+            new = store.new_generation(previous)
+            try:
+                write_documents(
+                    new,
+                    create=previous is None,
+                    delete_ids=[*to_delete, *replaced],
+                    documents=materialize(),
+                    total=len(to_write),
+                    procs=settings.jobs,
+                    on_progress=(lambda d, t: on_progress("index", d, t)) if on_progress else None,
+                )
+            except BaseException:
+                store.discard(new)
+                raise
+            generation = new
         else:
             generation = previous
 

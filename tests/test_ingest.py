@@ -314,3 +314,39 @@ def test_sigkill_during_a_rebuild_leaves_the_previous_index_intact(
     after = build_index(settings)
     assert not after.changed and after.generation == current.name
     assert sorted(p.name for p in index_dir.glob("gen-*")) == [current.name]
+
+
+def test_ctrl_c_during_a_rebuild_exits_130_and_keeps_the_index(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    site = make_site(_many_pages(1500))
+    before = build_index(settings_for(site, index_dir))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chcsearch",
+            "index",
+            str(site),
+            "--index",
+            str(index_dir),
+            "--rebuild",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (index_dir / "gen-000002").exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted; the index was left as it was before this run." in stderr
+    current = IndexStore(index_dir).open_current()
+    assert current.name == before.generation
+    assert count_documents(current)["total"] == before.documents
