@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chcsearch.discover import scan_site
-from chcsearch.documents import level_key, level_prefixes
+from chcsearch.levels import level_key, level_prefixes
 from chcsearch.parse import (
     _YAML,
     decode_text,
