@@ -1,3 +1,3 @@
-from chcsearch.cli import main
+from chcsearch.console import main
 
 main()

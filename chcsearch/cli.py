@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -231,9 +233,97 @@ def status_command(
     _handle_errors(ctx, work)
 
 
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    trec = "trec"
+
+
+class Kind(str, Enum):
+    page = "page"
+    pdf = "pdf"
+
+
+@app.command("query")
+def query_command(
+    ctx: typer.Context,
+    text: Annotated[
+        str | None,
+        typer.Argument(help="What to search for (see the query language in the README)."),
+    ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
+    ] = None,
+    section: Annotated[
+        list[str] | None,
+        typer.Option("--section", help="Keep this section subtree (repeat for any of several)."),
+    ] = None,
+    level: Annotated[
+        list[str] | None,
+        typer.Option("--level", help="Keep this numbering subtree, e.g. 2.5 (repeatable)."),
+    ] = None,
+    kind: Annotated[
+        list[Kind] | None, typer.Option("--kind", help="Keep only pages or PDF pages (repeatable).")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=100, help="Results per page.")
+    ] = 10,
+    page: Annotated[int, typer.Option("--page", min=1, help="Page of results.")] = 1,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Show the parsed query, filters and each score's parts."),
+    ] = False,
+    flat: Annotated[
+        bool,
+        typer.Option(
+            "--flat", help="List every document; do not group report pages under their page."
+        ),
+    ] = False,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            "--batch", help="Run one query per line of FILE ('id<TAB>query' allowed; - for stdin)."
+        ),
+    ] = None,
+) -> None:
+    """Search the index: ranked, grouped by page, with snippets and section facets.
+
+    Example: chcsearch query "technical infrastructure" --section north-west-coast
+    """
+    from .console import run_query, stdout_colour
+
+    def work() -> None:
+        run_query(
+            text=text,
+            index=index,
+            sections=section or (),
+            levels=level or (),
+            kinds=[k.value for k in kind or ()],
+            limit=limit,
+            page=page,
+            output=output.value,
+            explain=explain,
+            flat=flat,
+            batch=batch,
+            out=sys.stdout,
+            stdin=sys.stdin,
+            colour=stdout_colour(),
+        )
+
+    _handle_errors(ctx, work)
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="chcsearch")
+    """Console-script entry point (see ``chcsearch.console``)."""
+    from .console import main as console_main
+
+    console_main()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,11 +16,6 @@ from typing import Any
 
 from .errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 GENERATORS = ("auto", "jekyll", "hugo")
 CONFIG_FILE_NAME = "chcsearch.toml"
 DEFAULT_SITE = Path("content")
@@ -99,6 +94,11 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Read a ``chcsearch.toml``; keys may sit at the top or under ``[index]``."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)

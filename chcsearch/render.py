@@ -5,11 +5,17 @@ Pure functions from data to strings; the CLI decides where they go.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .model import PROBLEM_GROUPS, BuildSummary, Problem
+from .results import Hit, SearchResults
+from .snippets import mark_spans
+
+if TYPE_CHECKING:
+    from .model import BuildSummary, Problem
 
 
 def to_json(data: Any) -> str:
@@ -21,9 +27,11 @@ def problem_line(problem: Problem) -> str:
 
 
 def _group_counts(problems: Iterable[Mapping[str, Any] | Problem]) -> dict[str, dict[str, int]]:
+    from .model import PROBLEM_GROUPS
+
     groups: dict[str, dict[str, int]] = {}
     for item in problems:
-        kind = item.kind if isinstance(item, Problem) else str(item["kind"])
+        kind = str(item["kind"]) if isinstance(item, Mapping) else item.kind
         group = PROBLEM_GROUPS.get(kind, "other")
         kinds = groups.setdefault(group, {})
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -56,6 +64,8 @@ def summary_text(summary: BuildSummary) -> str:
 
 def status_text(status: Mapping[str, Any]) -> str:
     """``chcsearch status`` for people."""
+    from .model import PROBLEM_GROUPS
+
     counts = status.get("counts", {})
     run = status.get("last_run") or {}
     lines = [
@@ -86,3 +96,135 @@ def status_text(status: Mapping[str, Any]) -> str:
 
 def status_groups(problems: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
     return _group_counts(problems)
+
+
+# ----------------------------------------------------------------------------------------
+# Search results
+
+BOLD = "\x1b[1m"
+MARK = "\x1b[1;33m"
+DIM = "\x1b[2m"
+RESET = "\x1b[0m"
+
+
+def _pages(numbers: list[int]) -> str:
+    return ("p. " if len(numbers) == 1 else "pp. ") + ", ".join(str(n) for n in numbers)
+
+
+def parts_line(hit: Hit) -> str:
+    """``Report title pp. 12, 14, 31`` for the report pages grouped in a result."""
+    reports: dict[str, tuple[str, list[int]]] = {}
+    for part in hit.parts:
+        if part.kind == "pdf" and part.page is not None and part.source != hit.source:
+            reports.setdefault(part.source, (part.title or part.source, []))[1].append(part.page)
+    return "; ".join(f"{title} {_pages(sorted(numbers))}" for title, numbers in reports.values())
+
+
+def results_text(results: SearchResults, *, colour: bool) -> str:
+    """Results for people: grouped hits with breadcrumb, URL, snippet, parts, then facets."""
+
+    def style(text: str, code: str) -> str:
+        return f"{code}{text}{RESET}" if colour else text
+
+    request = results.request
+    pages = max(1, -(-results.total // results.limit))
+    where = f" in {', '.join(request.sections)}" if request.sections else ""
+    noun = "result" if results.total == 1 else "results"
+    lines = [
+        f"{results.total:,} {noun} for “{results.query}”{where} · page {results.page} of {pages} · "
+        f"{results.took_ms:.1f} ms"
+    ]
+    if results.corrected_query is not None:
+        lines.append(f"Searched for: {results.corrected_query}")
+    lines += [style(f"note: {note}", DIM) for note in results.notes]
+    lines += [style(line, DIM) for line in results.explain]
+    first = (results.page - 1) * results.limit
+    for number, hit in enumerate(results.results, start=first + 1):
+        lines.append("")
+        page = f" (p. {hit.page})" if hit.page else ""
+        lines.append(
+            f"{number:>3}. {style(hit.title, BOLD)}{page}  {style(f'{hit.score:.2f}', DIM)}"
+        )
+        if hit.breadcrumb:
+            lines.append("     " + " › ".join(hit.breadcrumb))
+        lines.append("     " + style(hit.url, DIM))
+        if hit.snippet.text:
+            text = (
+                mark_spans(hit.snippet.text, hit.snippet.spans, MARK, RESET)
+                if colour
+                else hit.snippet.text
+            )
+            lines.append("     " + text)
+        extra = parts_line(hit)
+        if extra:
+            lines.append("     also: " + extra)
+        lines += ["     " + style(line, DIM) for line in hit.explain]
+    if results.section_facets:
+        lines.append("")
+        lines.append(
+            "Sections: "
+            + " · ".join(
+                f"{f.title or f.value} [{f.value}] {f.count}" for f in results.section_facets
+            )
+        )
+    if results.kind_facets:
+        lines.append("Kinds: " + " · ".join(f"{f.value} {f.count}" for f in results.kind_facets))
+    if not results.results:
+        lines.append("")
+        lines.append("No results. Try fewer or other words, or remove filters.")
+    return "\n".join(lines)
+
+
+CSV_COLUMNS = [
+    "rank",
+    "score",
+    "title",
+    "source",
+    "url",
+    "page",
+    "kind",
+    "section",
+    "breadcrumb",
+    "parts",
+    "snippet",
+]
+
+
+def results_csv(results: SearchResults, *, header: bool = True, query_id: str | None = None) -> str:
+    """Results as CSV rows, one per result."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = (["query_id"] if query_id is not None else []) + CSV_COLUMNS
+    if header:
+        writer.writerow(columns)
+    first = (results.page - 1) * results.limit
+    for rank, hit in enumerate(results.results, start=first + 1):
+        row = [
+            rank,
+            f"{hit.score:.4f}",
+            hit.title,
+            hit.source,
+            hit.url,
+            hit.page or "",
+            hit.kind,
+            hit.section,
+            " > ".join(hit.breadcrumb),
+            parts_line(hit),
+            hit.snippet.text,
+        ]
+        writer.writerow(([query_id] if query_id is not None else []) + row)
+    return buffer.getvalue().rstrip("\n")
+
+
+def results_jsonl(results: SearchResults) -> str:
+    """One JSON object per result."""
+    return "\n".join(json.dumps(hit.to_dict(), ensure_ascii=False) for hit in results.results)
+
+
+def trec_lines(query_id: str, results: SearchResults, tag: str = "chcsearch") -> list[str]:
+    """A TREC run: ``qid Q0 docid rank score tag``, docid being the result's source file."""
+    first = (results.page - 1) * results.limit
+    return [
+        f"{query_id} Q0 {hit.source.replace(' ', '%20')} {rank} {hit.score:.4f} {tag}"
+        for rank, hit in enumerate(results.results, start=first + 1)
+    ]

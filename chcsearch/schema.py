@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 FieldKind = Literal["id", "text", "keyword", "numeric", "boolean", "stored"]
 
@@ -54,20 +54,20 @@ WORDS = "words"
 FIELDS: dict[str, FieldSpec] = {
     ID: FieldSpec("id", stored=True),
     SOURCE: FieldSpec("id", stored=True),
-    KIND: FieldSpec("id", stored=True),
+    KIND: FieldSpec("id", stored=True, sortable=True),
     TITLE: FieldSpec("text", stored=True, spelling=True),
     HEADINGS: FieldSpec("text", stored=True),
     BODY: FieldSpec("text", stored=True, spelling=True),
     CONTEXT: FieldSpec("text", stored=True),
     RESOURCE_TITLES: FieldSpec("text"),
-    SECTION: FieldSpec("id", stored=True),
+    SECTION: FieldSpec("id", stored=True, sortable=True),
     ANCESTORS: FieldSpec("keyword", stored=True),
     BREADCRUMB: FieldSpec("stored"),
     LEVEL: FieldSpec("id", stored=True),
     LEVEL_PATH: FieldSpec("keyword"),
     LEVEL_KEY: FieldSpec("id", sortable=True),
     WEIGHT: FieldSpec("numeric", stored=True, numtype="float"),
-    GROUP: FieldSpec("id", stored=True),
+    GROUP: FieldSpec("id", stored=True, sortable=True),
     LINKED_FROM: FieldSpec("keyword", stored=True),
     PAGE: FieldSpec("numeric", stored=True),
     PAGE_COUNT: FieldSpec("stored"),

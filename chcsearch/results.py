@@ -1,0 +1,151 @@
+"""Plain data of a search: the request, the hits and their parts, facets.
+
+Frozen dataclasses, kept apart from the ingest records in ``chcsearch.model``
+so that answering a query loads only what it uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search: the query text, filters and the page of results wanted.
+
+    ``sections`` keeps documents in any of those section subtrees, ``levels``
+    any of those numbering subtrees (``2.5`` keeps 2.5, 2.5.1, …), ``kinds``
+    ``page`` and/or ``pdf``. ``flat`` lists every document on its own
+    instead of grouping a page with the pages of the reports it links.
+    """
+
+    text: str
+    sections: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    limit: int = 10
+    page: int = 1
+    flat: bool = False
+
+
+@dataclass(frozen=True)
+class Snip:
+    """A snippet in its three forms; ``spans`` mark the matches in ``text``."""
+
+    text: str
+    html: str
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Part:
+    """One matching document inside a grouped result."""
+
+    source: str
+    kind: str
+    page: int | None
+    url: str
+    score: float
+    snippet: Snip
+    title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "page": self.page,
+            "url": self.url,
+            "score": round(self.score, 4),
+            "snippet": self.snippet.text,
+            "snippet_html": self.snippet.html,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: a page with its matching report pages, or one document (flat)."""
+
+    id: str
+    source: str
+    title: str
+    section: str
+    breadcrumb: tuple[str, ...]
+    level: str
+    kind: str
+    url: str
+    page: int | None
+    score: float
+    snippet: Snip
+    parts: tuple[Part, ...] = ()
+    explain: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "title": self.title,
+            "section": self.section,
+            "breadcrumb": list(self.breadcrumb),
+            "level": self.level,
+            "kind": self.kind,
+            "url": self.url,
+            "page": self.page,
+            "score": round(self.score, 4),
+            "snippet": self.snippet.text,
+            "snippet_html": self.snippet.html,
+            "parts": [p.to_dict() for p in self.parts],
+        }
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """The answer to a ``SearchRequest``; ``to_dict`` is the documented JSON.
+
+    ``corrected_query`` is the text actually searched when it differs from
+    the query: a spelling correction, or the plain words of a query whose
+    syntax could not be read. ``notes`` say which, for people.
+    """
+
+    query: str
+    corrected_query: str | None
+    total: int
+    page: int
+    limit: int
+    request: SearchRequest
+    section_facets: tuple[FacetValue, ...]
+    kind_facets: tuple[FacetValue, ...]
+    results: tuple[Hit, ...]
+    took_ms: float
+    notes: tuple[str, ...] = ()
+    explain: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "corrected_query": self.corrected_query,
+            "total": self.total,
+            "page": self.page,
+            "limit": self.limit,
+            "filters": {
+                "sections": list(self.request.sections),
+                "levels": list(self.request.levels),
+                "kinds": list(self.request.kinds),
+            },
+            "facets": {
+                "section": [
+                    {"value": f.value, "title": f.title, "count": f.count}
+                    for f in self.section_facets
+                ],
+                "kind": [{"value": f.value, "count": f.count} for f in self.kind_facets],
+            },
+            "results": [hit.to_dict() for hit in self.results],
+            "took_ms": round(self.took_ms, 2),
+        }
