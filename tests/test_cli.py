@@ -11,6 +11,7 @@ from helpers import run_cli
 from chcsearch import __version__
 from chcsearch.cli import app
 from chcsearch.index import IndexStore
+from chcsearch.schema import SCHEMA_VERSION
 
 
 def test_version() -> None:
@@ -18,7 +19,7 @@ def test_version() -> None:
     assert result.returncode == 0 and result.stdout.strip() == f"chcsearch {__version__}"
 
 
-@pytest.mark.parametrize("command", ["index", "status"])
+@pytest.mark.parametrize("command", ["index", "status", "query"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run_cli(command, "--help")
     assert result.returncode == 0
@@ -50,7 +51,7 @@ def test_index_json_and_quiet(sample_site: Path, tmp_path: Path) -> None:
         "pdf-pages-no-text": 1,
     }
     status = json.loads(run_cli("status", "--index", str(tmp_path / "ix"), "--json").stdout)
-    assert status["counts"]["documents"] == 26 and status["schema_version"] == 1
+    assert status["counts"]["documents"] == 26 and status["schema_version"] == SCHEMA_VERSION
     assert status["warnings_by_group"] == {
         "PDFs or pages with no text": 1,
         "dead links": 1,
@@ -127,3 +128,108 @@ def test_completion_is_offered() -> None:
     result = run_cli("--help")
     assert "--install-completion" in result.stdout
     assert app.info.name == "chcsearch"
+
+
+@pytest.fixture(scope="module")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import shutil
+
+    from helpers import PROJECT
+
+    root = tmp_path_factory.mktemp("cli-query")
+    shutil.copytree(PROJECT / "content", root / "content")
+    assert (
+        run_cli("index", str(root / "content"), "--index", str(root / "ix"), "-q").returncode == 0
+    )
+    return root / "ix"
+
+
+def test_query_text_output(built_index: Path) -> None:
+    result = run_cli("query", "asthma nurse", "--index", str(built_index))
+    assert result.returncode == 0 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("4 results for “asthma nurse” · page 1 of 1 · ")
+    assert lines[2].startswith("  1. Childhood Asthma Pathway")
+    assert lines[3] == "     North Coast" and lines[4] == "     /north-coast/asthma-pathway.html"
+    assert "also: Asthma Pathway Report pp. 1, 2" in result.stdout
+    assert "Sections: North Coast [north-coast] 4" in result.stdout
+    assert "\x1b[" not in result.stdout
+
+
+def test_query_json_jsonl_csv(built_index: Path) -> None:
+    import csv
+    import io
+
+    data = json.loads(
+        run_cli(
+            "query",
+            "asthma nurse",
+            "--index",
+            str(built_index),
+            "--format",
+            "json",
+            "--section",
+            "north-coast",
+        ).stdout
+    )
+    assert (
+        data["filters"]["sections"] == ["north-coast"]
+        and data["results"][0]["source"] == "north-coast/asthma-pathway.md"
+    )
+    lines = run_cli(
+        "query", "asthma", "--index", str(built_index), "-f", "jsonl", "--flat", "--kind", "pdf"
+    ).stdout.splitlines()
+    assert lines and all(json.loads(line)["kind"] == "pdf" for line in lines)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                run_cli("query", "frailty", "--index", str(built_index), "-f", "csv").stdout
+            )
+        )
+    )
+    assert rows[0]["source"] == "valley-region/frailty.md" and rows[0]["rank"] == "1"
+    assert rows[0]["parts"] == "Frailty Index Findings p. 1"  # page 2 does not say frailty
+
+
+def test_query_batch_writes_jsonl_or_a_trec_run(built_index: Path, tmp_path: Path) -> None:
+    batch = tmp_path / "queries.txt"
+    batch.write_text("q1\tasthma nurse\nfrailty medication\n# a comment\n\n", encoding="utf-8")
+    trec = run_cli(
+        "query",
+        "--batch",
+        str(batch),
+        "--index",
+        str(built_index),
+        "--format",
+        "trec",
+        "--limit",
+        "3",
+    )
+    assert trec.returncode == 0
+    lines = trec.stdout.splitlines()
+    assert lines[0] == lines[0].strip() and lines[0].split()[:4] == [
+        "q1",
+        "Q0",
+        "north-coast/asthma-pathway.md",
+        "1",
+    ]
+    assert all(len(line.split()) == 6 and line.endswith(" chcsearch") for line in lines)
+    assert {line.split()[0] for line in lines} == {"q1", "2"}
+    jsonl = run_cli("query", "--batch", str(batch), "--index", str(built_index)).stdout.splitlines()
+    assert [json.loads(line)["id"] for line in jsonl] == ["q1", "2"]
+
+
+def test_query_explain_and_correction_messages(built_index: Path) -> None:
+    result = run_cli("query", "asthmaa", "--index", str(built_index), "--explain")
+    assert "Searched for: asthma" in result.stdout
+    assert "note: spelling corrected from the index's own words: asthmaa → asthma" in result.stdout
+    assert "query:  " in result.stdout and "body:asthma" in result.stdout
+
+
+def test_query_needs_text_or_batch_and_an_index(built_index: Path, tmp_path: Path) -> None:
+    neither = run_cli("query", "--index", str(built_index))
+    assert neither.returncode == 3 and "give a query TEXT, or --batch FILE" in neither.stderr
+    missing = run_cli("query", "x", "--index", str(tmp_path / "none"))
+    assert missing.returncode == 4 and "no index in" in missing.stderr
+    broken = run_cli("query", '"unclosed (', "--index", str(built_index), "-f", "json")
+    assert broken.returncode == 0 and json.loads(broken.stdout)["corrected_query"] == "unclosed"
