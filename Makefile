@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint bench bench-ingest content clean
+.PHONY: help install demo test lint bench bench-ingest bench-relevance bench-query content clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -13,14 +13,16 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/python -m compileall -q chcsearch
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install chcsearch with its dev tools
 
-demo: $(STAMP) ## index the sample site content/ into index/ and show what was indexed
+demo: $(STAMP) ## index the sample site content/ into index/, show it, and run a sample query
 	$(BIN)/chcsearch index content --index index
 	$(BIN)/chcsearch status --index index
+	$(BIN)/chcsearch query "asthma nurse" --index index
 
 test: $(STAMP) ## run the tests, then ruff and mypy (real-corpus tests use CHCSEARCH_CORPUS)
 	$(BIN)/python -m pytest
@@ -30,13 +32,19 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check chcsearch tests bench scripts
 	$(BIN)/mypy
 
-bench: bench-ingest ## all benchmarks
+bench: bench-ingest bench-relevance bench-query ## all benchmarks
 
 bench-ingest: $(STAMP) ## cold and no-change builds of the real corpus, beside Recoll
 	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq recollcmd poppler-utils >/dev/null; } || \
 	  echo "Recoll not installed (apt-get install recollcmd poppler-utils): measuring chcsearch alone"
 	$(BIN)/python bench/bench_ingest.py
+
+bench-relevance: $(STAMP) ## MRR@10, nDCG@10, success@1 on the judged query set, beside plain Whoosh
+	$(BIN)/python bench/bench_relevance.py
+
+bench-query: $(STAMP) ## warm and whole-process query latency on the real corpus, beside plain Whoosh
+	$(BIN)/python bench/bench_query.py
 
 content: $(STAMP) ## regenerate the sample site's PDF reports
 	$(BIN)/python scripts/make_sample_pdfs.py

@@ -1,0 +1,36 @@
+"""Shared set-up for the benchmarks: the real corpus, and an index of it kept between runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+BENCH_DIR = PROJECT / ".cache" / "bench"
+
+
+def corpus() -> Path:
+    configured = os.environ.get("CHCSEARCH_CORPUS")
+    path = Path(configured) if configured else PROJECT.parent / "shared" / "corpus" / "chc-site"
+    if not (path / "_config.yml").is_file():
+        raise SystemExit(f"real corpus not found at {path}; set CHCSEARCH_CORPUS")
+    return path
+
+
+def corpus_index() -> Path:
+    """The real corpus indexed under .cache/bench (incremental after the first run)."""
+    from chcsearch.config import IndexSettings
+    from chcsearch.ingest import build_index
+
+    index_dir = BENCH_DIR / "index"
+    settings = IndexSettings(
+        site=corpus(), index_dir=index_dir, cache_dir=BENCH_DIR / "cache", jobs=os.cpu_count() or 1
+    )
+    summary = build_index(settings)
+    print(
+        f"index: {summary.documents:,} documents ({summary.pages} pages, {summary.pdf_pages:,} PDF pages), "
+        f"{summary.seconds:.1f} s to bring up to date",
+        file=sys.stderr,
+    )
+    return index_dir
