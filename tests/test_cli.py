@@ -233,3 +233,40 @@ def test_query_needs_text_or_batch_and_an_index(built_index: Path, tmp_path: Pat
     assert missing.returncode == 4 and "no index in" in missing.stderr
     broken = run_cli("query", '"unclosed (', "--index", str(built_index), "-f", "json")
     assert broken.returncode == 0 and json.loads(broken.stdout)["corrected_query"] == "unclosed"
+
+
+def _run_in_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run the CLI with stdout on a pseudo-terminal and return what it wrote there."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chcsearch", *args],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **env},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_query_highlights_on_a_terminal_unless_no_color(built_index: Path) -> None:
+    args = ["query", "asthma nurse", "--index", str(built_index)]
+    coloured = _run_in_terminal(args, {"NO_COLOR": ""})
+    assert "\x1b[1;33masthma\x1b[0m" in coloured
+    plain = _run_in_terminal(args, {"NO_COLOR": "1"})
+    assert "\x1b[" not in plain and "asthma" in plain
