@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import page, settings_for
@@ -273,6 +274,31 @@ def _many_pages(count: int) -> dict[str, str | bytes]:
     return files
 
 
+def _start_rebuild(site: Path, index_dir: Path, **popen: Any) -> subprocess.Popen[str]:
+    """``chcsearch index --rebuild`` in a process of its own."""
+    command = [
+        sys.executable,
+        "-m",
+        "chcsearch",
+        "index",
+        str(site),
+        "--index",
+        str(index_dir),
+        "--rebuild",
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.Popen(command, env=env, text=True, **popen)
+
+
+def _wait_for_new_generation(proc: subprocess.Popen[str], index_dir: Path, current: str) -> None:
+    """Wait until the rebuild has started writing a generation after ``current``."""
+    deadline = time.monotonic() + 60
+    while not any(p.name > current for p in index_dir.glob("gen-*")):
+        assert proc.poll() is None, "the rebuild finished before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
 def test_sigkill_during_a_rebuild_leaves_the_previous_index_intact(
     make_site: MakeSite, index_dir: Path
 ) -> None:
@@ -281,29 +307,9 @@ def test_sigkill_during_a_rebuild_leaves_the_previous_index_intact(
     before = build_index(settings)
     current = IndexStore(index_dir).current()
     assert current is not None
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     for delay in (0.0, 0.5, 1.5):
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "chcsearch",
-                "index",
-                str(site),
-                "--index",
-                str(index_dir),
-                "--rebuild",
-                "-q",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while not any(p.name > current.name for p in index_dir.glob("gen-*")):
-            assert proc.poll() is None, "the rebuild finished before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        proc = _start_rebuild(site, index_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for_new_generation(proc, index_dir, current.name)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -321,27 +327,8 @@ def test_ctrl_c_during_a_rebuild_exits_130_and_keeps_the_index(
 ) -> None:
     site = make_site(_many_pages(1500))
     before = build_index(settings_for(site, index_dir))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chcsearch",
-            "index",
-            str(site),
-            "--index",
-            str(index_dir),
-            "--rebuild",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while not (index_dir / "gen-000002").exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.01)
+    proc = _start_rebuild(site, index_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for_new_generation(proc, index_dir, before.generation)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
