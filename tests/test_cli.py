@@ -235,19 +235,19 @@ def test_query_needs_text_or_batch_and_an_index(built_index: Path, tmp_path: Pat
     assert broken.returncode == 0 and json.loads(broken.stdout)["corrected_query"] == "unclosed"
 
 
-def _run_in_terminal(args: list[str], env: dict[str, str]) -> str:
-    """Run the CLI with stdout on a pseudo-terminal and return what it wrote there."""
+def _run_in_terminal(args: list[str], env: dict[str, str], stream: str = "stdout") -> str:
+    """Run the CLI with stdout (or stderr) on a pseudo-terminal; return what it wrote there."""
     import os
     import pty
     import subprocess
     import sys
 
     leader, follower = pty.openpty()
+    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, stream: follower}
     proc = subprocess.Popen(
         [sys.executable, "-m", "chcsearch", *args],
-        stdout=follower,
-        stderr=subprocess.PIPE,
         env={**os.environ, **env},
+        **streams,  # type: ignore[arg-type]
     )
     os.close(follower)
     chunks = []
@@ -270,3 +270,12 @@ def test_query_highlights_on_a_terminal_unless_no_color(built_index: Path) -> No
     assert "\x1b[1;33masthma\x1b[0m" in coloured
     plain = _run_in_terminal(args, {"NO_COLOR": "1"})
     assert "\x1b[" not in plain and "asthma" in plain
+
+
+def test_progress_bar_only_on_a_terminal(sample_site: Path, tmp_path: Path) -> None:
+    shown = _run_in_terminal(
+        ["index", str(sample_site), "--index", str(tmp_path / "a")], {}, stream="stderr"
+    )
+    assert "Extracting PDFs" in shown and "warning:" in shown
+    piped = run_cli("index", str(sample_site), "--index", str(tmp_path / "b"))
+    assert "Extracting PDFs" not in piped.stderr and "Reading pages" not in piped.stderr
