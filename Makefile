@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint bench bench-ingest bench-relevance bench-query content clean
+.PHONY: help install browser demo test lint bench bench-ingest bench-relevance bench-query bench-serve serve content clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,7 +24,12 @@ demo: $(STAMP) ## index the sample site content/ into index/, show it, and run a
 	$(BIN)/chcsearch status --index index
 	$(BIN)/chcsearch query "asthma nurse" --index index
 
-test: $(STAMP) ## run the tests, then ruff and mypy (real-corpus tests use CHCSEARCH_CORPUS)
+browser: ## install Debian's chromium for the browser tests (needs root; skipped otherwise)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium not installed: the browser tests will be skipped (apt-get install chromium)"
+
+test: $(STAMP) browser ## run the tests, then ruff and mypy (real-corpus tests use CHCSEARCH_CORPUS)
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
 
@@ -32,7 +37,7 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check chcsearch tests bench scripts
 	$(BIN)/mypy
 
-bench: bench-ingest bench-relevance bench-query ## all benchmarks
+bench: bench-ingest bench-relevance bench-query bench-serve ## all benchmarks
 
 bench-ingest: $(STAMP) ## cold and no-change builds of the real corpus, beside Recoll
 	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
@@ -45,6 +50,14 @@ bench-relevance: $(STAMP) ## MRR@10, nDCG@10, success@1 on the judged query set,
 
 bench-query: $(STAMP) ## warm and whole-process query latency on the real corpus, beside plain Whoosh
 	$(BIN)/python bench/bench_query.py
+
+bench-serve: $(STAMP) ## 32 clients for 30 s against chcsearch serve on the real corpus (wrk)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "wrk not installed"
+	$(BIN)/python bench/bench_serve.py
+
+serve: $(STAMP) ## serve the demo index with the search box at http://127.0.0.1:8000/
+	$(BIN)/chcsearch serve --index index
 
 content: $(STAMP) ## regenerate the sample site's PDF reports
 	$(BIN)/python scripts/make_sample_pdfs.py

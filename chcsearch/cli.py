@@ -9,6 +9,7 @@ an exit code in one place (``_handle_errors``); ``--traceback`` re-raises.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ import typer
 from rich.console import Console
 
 from . import __version__
-from .config import resolve_index_dir, resolve_index_settings
+from .config import resolve_index_dir, resolve_index_settings, resolve_serve_settings
 from .errors import EXIT_CODES, ChcSearchError
 from .render import problem_line, status_text, summary_text, to_json
 
@@ -315,6 +316,88 @@ def query_command(
             stdin=sys.stdin,
             colour=stdout_colour(),
         )
+
+    _handle_errors(ctx, work)
+
+
+@app.command("serve")
+def serve_command(
+    ctx: typer.Context,
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on [127.0.0.1].")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on [8000].")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Server processes, e.g. one per core [1].")
+    ] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="A web origin allowed to call the API, e.g. https://example.org (repeatable).",
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", help="Seconds one search may take before a 503 [2]."),
+    ] = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log every request on stderr.")
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Settings file (TOML). Default: ./chcsearch.toml if present."
+        ),
+    ] = None,
+) -> None:
+    """Serve the JSON API, the search box and a search page over HTTP (read-only).
+
+    Example: chcsearch serve --index index --port 8000 --cors-origin https://example.org
+    """
+
+    def work() -> None:
+        import uvicorn
+
+        from .index import IndexStore
+
+        settings = resolve_serve_settings(
+            {
+                "index": index,
+                "host": host,
+                "port": port,
+                "workers": workers,
+                "cors_origins": cors_origin or (),
+                "time_limit": time_limit,
+            },
+            env=os.environ,
+            cwd=Path.cwd(),
+            config_path=config,
+        )
+        IndexStore(settings.index_dir).open_current()  # refuse to start without a usable index
+        log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+        log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+        options: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_config": log_config,
+            "access_log": access_log,
+        }
+        if settings.workers > 1:
+            # Worker processes build the app from the environment (chcsearch.web:app).
+            os.environ["CHCSEARCH_INDEX"] = str(settings.index_dir)
+            os.environ["CHCSEARCH_CORS_ORIGINS"] = ",".join(settings.cors_origins)
+            os.environ["CHCSEARCH_TIME_LIMIT"] = str(settings.time_limit)
+            os.environ["CHCSEARCH_RESULT_CACHE"] = str(settings.result_cache)
+            uvicorn.run("chcsearch.web:app", workers=settings.workers, **options)
+        else:
+            from .web import create_app
+
+            uvicorn.run(create_app(settings), **options)
 
     _handle_errors(ctx, work)
 

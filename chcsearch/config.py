@@ -8,6 +8,7 @@ this module reads the environment or a config file.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ _KEYS: dict[str, tuple[str, str]] = {
     "generator": ("CHCSEARCH_GENERATOR", "generator"),
     "jobs": ("CHCSEARCH_JOBS", "jobs"),
     "pdf_timeout": ("CHCSEARCH_PDF_TIMEOUT", "seconds"),
+    "host": ("CHCSEARCH_HOST", "host"),
+    "port": ("CHCSEARCH_PORT", "port"),
+    "workers": ("CHCSEARCH_WORKERS", "workers"),
+    "cors_origins": ("CHCSEARCH_CORS_ORIGINS", "origins"),
+    "time_limit": ("CHCSEARCH_TIME_LIMIT", "seconds"),
+    "result_cache": ("CHCSEARCH_RESULT_CACHE", "count"),
 }
 
 
@@ -79,6 +86,31 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
                 f"got {raw!r}."
             )
         return jobs
+    if kind == "host":
+        value = str(raw).strip()
+        if not value or any(c.isspace() for c in value):
+            raise ConfigError(f"{origin}: host must be an address such as 127.0.0.1, got {raw!r}.")
+        return value
+    if kind in ("port", "workers", "count"):
+        low, high = {"port": (1, 65535), "workers": (1, 64), "count": (0, 1_000_000)}[kind]
+        try:
+            number = int(str(raw).strip())
+        except ValueError:
+            number = 0
+        if not low <= number <= high:
+            raise ConfigError(
+                f"{origin}: {name} must be a whole number from {low} to {high}, got {raw!r}."
+            )
+        return number
+    if kind == "origins":
+        items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+        origins = tuple(str(item).strip().rstrip("/") for item in items if str(item).strip())
+        for item in origins:
+            if item != "*" and not re.match(r"^https?://[^/\s]+$", item):
+                raise ConfigError(
+                    f"{origin}: CORS origin {item!r} is not of the form https://example.org (no path)."
+                )
+        return origins
     if kind == "seconds":
         try:
             seconds = float(str(raw).strip())
@@ -93,7 +125,7 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """Read a ``chcsearch.toml``; keys may sit at the top or under ``[index]``."""
+    """Read a ``chcsearch.toml``; keys may sit at the top or under ``[index]`` or ``[serve]``."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
@@ -110,6 +142,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}. Fix the file.") from exc
     merged = {k: v for k, v in data.items() if not isinstance(v, dict)}
     merged.update(data.get("index", {}))
+    merged.update(data.get("serve", {}))
     unknown = sorted(set(merged) - set(_KEYS))
     if unknown:
         raise ConfigError(
@@ -133,6 +166,12 @@ def _layered(
         "generator": "auto",
         "jobs": 0,
         "pdf_timeout": DEFAULT_PDF_TIMEOUT,
+        "host": "127.0.0.1",
+        "port": 8000,
+        "workers": 1,
+        "cors_origins": (),
+        "time_limit": 2.0,
+        "result_cache": 256,
     }
     if config_path is None and env.get("CHCSEARCH_CONFIG"):
         config_path = cwd / env["CHCSEARCH_CONFIG"]
@@ -146,7 +185,7 @@ def _layered(
         if env.get(var, "").strip():
             values[name] = _convert(name, kind, env[var], f"environment {var}", cwd)
     for name, raw in flags.items():
-        if raw is None or name == "rebuild":
+        if raw is None or raw in ((), []) or name == "rebuild":
             continue
         if name not in _KEYS:
             raise AssertionError(f"unknown flag {name}")  # pragma: no cover
@@ -192,3 +231,45 @@ def resolve_index_dir(
     """The index folder for commands that only read it, layered the same way."""
     values = _layered({"index": flag}, env=env, cwd=cwd, config_path=config_path)
     return values["index"]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What ``chcsearch serve`` and ``chcsearch.web`` need.
+
+    ``cors_origins`` are the web origins allowed to call the API from a
+    browser (none by default). ``time_limit`` is the most seconds one search
+    may take before the API answers 503. ``result_cache`` is how many answers
+    each server process keeps (0: none). The caps keep any one request cheap.
+    """
+
+    index_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    cors_origins: tuple[str, ...] = ()
+    time_limit: float = 2.0
+    result_cache: int = 256
+    max_query_chars: int = 500
+    max_limit: int = 50
+    max_page: int = 20
+
+
+def resolve_serve_settings(
+    flags: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    config_path: Path | None = None,
+) -> ServeSettings:
+    """Merge defaults, config file (``[serve]``), environment and flags into ``ServeSettings``."""
+    values = _layered(flags, env=env, cwd=cwd, config_path=config_path)
+    return ServeSettings(
+        index_dir=values["index"],
+        host=values["host"],
+        port=values["port"],
+        workers=values["workers"],
+        cors_origins=tuple(values["cors_origins"]),
+        time_limit=values["time_limit"],
+        result_cache=values["result_cache"],
+    )

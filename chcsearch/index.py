@@ -479,13 +479,16 @@ def query_data(reader: Any) -> dict[str, Any]:
         "live": [not reader.is_deleted(d) for d in range(count)],
     }
     titles: dict[str, str] = {}
+    pages: list[list[str]] = []
     for _, stored in reader.iter_docs():
         if stored.get(S.KIND) != "page":
             continue
         crumbs = [*(stored.get(S.BREADCRUMB) or []), stored[S.TITLE]]
         for path, title in zip(stored.get(S.ANCESTORS) or [], crumbs, strict=False):
             titles.setdefault(path, title)
+        pages.append([stored[S.TITLE], stored[S.URL], " › ".join(stored.get(S.BREADCRUMB) or [])])
     data["section_titles"] = titles
+    data["pages"] = sorted(pages)
     return data
 
 

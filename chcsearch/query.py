@@ -313,9 +313,10 @@ class _Engine:
         self._positions: dict[tuple[str, str], dict[int, Any]] = {}
         self.group: list[str] = data[S.GROUP]
         self.section: list[str] = [s or "" for s in data[S.SECTION]]
-        self.section_parts = [s.split("/") if s else [] for s in self.section]
         self.kind: list[str] = data[S.KIND]
         self.section_titles: dict[str, str] = data["section_titles"]
+        #: (title, URL, breadcrumb) of every page, for suggestions
+        self.pages: list[tuple[str, str, str]] = [(p[0], p[1], p[2]) for p in data.get("pages", [])]
         #: the document of each page, by its ``src_path`` (a page is its own group)
         self.page_doc = {
             self.group[d]: d
@@ -624,6 +625,44 @@ class Searcher:
         notes += more
         return self._execute(gen, request, query, plan.filter, corrected, notes, start, explain)
 
+    def suggest(self, text: str, limit: int = 10) -> list[dict[str, str]]:
+        """Completions for what someone is typing: page titles first, then index words.
+
+        A title qualifies when it contains every typed word, the last one as a
+        word start. Words complete the last typed word from the index's own
+        vocabulary, commonest first. At most ``limit`` suggestions.
+        """
+        gen = self._fresh()
+        words = _WORD.findall(text.lower())[:MAX_WORDS]
+        if not words:
+            return []
+        *head, last = words
+        found: list[dict[str, str]] = []
+        for title, url, breadcrumb in gen.engine.pages:
+            title_words = _WORD.findall(title.lower())
+            if all(w in title_words for w in head) and any(t.startswith(last) for t in title_words):
+                found.append({"text": title, "kind": "title", "url": url, "breadcrumb": breadcrumb})
+        found.sort(key=lambda s: (not s["text"].lower().startswith(words[0]), len(s["text"])))
+        found = found[: max(limit // 2, limit - 5)]
+        reader = gen.searcher.reader()
+        completions: dict[str, int] = {}
+        if len(last) >= 2:
+            for fieldname in ("spell_title", "spell_body"):
+                for raw in reader.expand_prefix(fieldname, last):
+                    word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                    if word.isalpha() or word == last:
+                        completions[word] = completions.get(word, 0) + reader.doc_frequency(
+                            fieldname, word
+                        )
+        prefix = " ".join(head)
+        for word, _ in sorted(completions.items(), key=lambda kv: (-kv[1], kv[0])):
+            phrase = f"{prefix} {word}".strip()
+            if len(found) >= limit:
+                break
+            if all(s["text"].lower() != phrase for s in found):
+                found.append({"text": phrase, "kind": "word", "url": "", "breadcrumb": ""})
+        return found[:limit]
+
     # ---- rewriting with the index ----------------------------------------------------
 
     def _rewrite(self, gen: _Generation, q: wq.Query) -> tuple[wq.Query, list[str]]:
@@ -875,15 +914,26 @@ class Searcher:
         sections: dict[str, set[Any]] = {}
         kinds: dict[str, set[Any]] = {}
         depths = [(base, len(base.split("/")) if base else 0) for base in bases]
+        children: dict[str, tuple[str, ...]] = {}  # section -> the facet values it counts for
+
+        def facet_values(section: str) -> tuple[str, ...]:
+            parts = section.split("/") if section else []
+            values = []
+            for base, depth in depths:
+                inside = not base or section == base or section.startswith(base + "/")
+                if inside and len(parts) > depth:
+                    values.append("/".join(parts[: depth + 1]))
+            return tuple(values)
+
         for docnum in scores:
             key = unit(docnum)
             kinds.setdefault(engine.kind[docnum], set()).add(key)
             section = engine.section[docnum]
-            parts = engine.section_parts[docnum]
-            for base, depth in depths:
-                inside = not base or section == base or section.startswith(base + "/")
-                if inside and len(parts) > depth:
-                    sections.setdefault("/".join(parts[: depth + 1]), set()).add(key)
+            values = children.get(section)
+            if values is None:
+                values = children[section] = facet_values(section)
+            for value in values:
+                sections.setdefault(value, set()).add(key)
         titles = engine.section_titles
         section_facets = tuple(
             FacetValue(value, len(keys), titles.get(value, value.rsplit("/", 1)[-1]))

@@ -33,3 +33,15 @@ def test_exit_codes_are_documented() -> None:
 def test_readme_gives_the_two_setup_commands() -> None:
     readme = _readme()
     assert "make demo" in readme and "make test" in readme
+
+
+def test_the_site_snippets_load_the_box() -> None:
+    for snippet in (
+        "docs/jekyll/_includes/chcsearch.html",
+        "docs/hugo/layouts/partials/chcsearch.html",
+    ):
+        text = (PROJECT / snippet).read_text(encoding="utf-8")
+        assert (
+            "data-chcsearch" in text and "/static/chcsearch.js" in text and "data-endpoint=" in text
+        )
+        assert "/static/chcsearch.css" in text
