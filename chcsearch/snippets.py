@@ -64,8 +64,9 @@ class WordFinder:
     def __bool__(self) -> bool:
         return bool(self.words)
 
-    def spans(self, text: str, limit: int) -> list[tuple[int, int]]:
-        lowered = text.lower()
+    def spans(self, text: str, limit: int, lowered: str | None = None) -> list[tuple[int, int]]:
+        """Match spans in ``text``, in order; ``lowered`` is ``text.lower()`` if already made."""
+        lowered = text.lower() if lowered is None else lowered
         if len(lowered) != len(text):  # a rare character whose lower case is longer
             pattern = "|".join(map(re.escape, self.words))
             found = [
@@ -105,14 +106,22 @@ def _clip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def make_snippet(text: str, finder: WordFinder | None, size: int = SNIPPET_CHARS) -> Snippet:
+def one_line(text: str) -> str:
+    """The text on one line with single spaces, as snippets are cut from it."""
+    return text.replace("\n", " ") if "  " not in text else " ".join(text.split())
+
+
+def make_snippet(
+    text: str, finder: WordFinder | None, size: int = SNIPPET_CHARS, *, lowered: str | None = None
+) -> Snippet:
     """The window of about ``size`` characters with the most distinct matched words.
 
     Ties go to more matches, then to the earlier window. Without matches the
-    text's opening is returned.
+    text's opening is returned. ``lowered`` may give ``one_line(text).lower()``
+    when the caller keeps it.
     """
-    flat = text.replace("\n", " ") if "  " not in text else " ".join(text.split())
-    matches = finder.spans(flat, MAX_MATCHES) if finder else []
+    flat = one_line(text)
+    matches = finder.spans(flat, MAX_MATCHES, lowered) if finder else []
     if not matches:
         start, end = _clip(flat, 0, min(len(flat), size))
         return Snippet(flat[:end] + (" …" if end < len(flat) else ""))

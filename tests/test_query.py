@@ -351,3 +351,22 @@ def test_an_empty_index_answers_with_no_results(tmp_path: Path, make_site) -> No
     with Searcher(tmp_path / "ix") as empty:
         results = empty.search("anything at all")
     assert results.total == 0 and results.results == () and results.section_facets == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "asthma nurse",
+        "the asthma",
+        "Frailty in general practice",
+        "ICD10 codes",
+        "citizens panel data 2019",
+        "a",
+    ],
+)
+def test_plain_words_are_planned_exactly_as_the_parser_would(text: str) -> None:
+    from chcsearch.query import _parser, _words_query
+
+    direct = _words_query(text)
+    assert direct is not None
+    assert repr(direct) == repr(_parser().parse(text, normalize=False))
