@@ -189,7 +189,7 @@ def _layered(
             continue
         if name not in _KEYS:
             raise AssertionError(f"unknown flag {name}")  # pragma: no cover
-        origin = f"option --{name.replace('_', '-')}"
+        origin = "option --" + {"cors_origins": "cors-origin"}.get(name, name.replace("_", "-"))
         values[name] = _convert(name, _KEYS[name][1], raw, origin, cwd)
     return values
 

@@ -19,7 +19,7 @@ def test_version() -> None:
     assert result.returncode == 0 and result.stdout.strip() == f"chcsearch {__version__}"
 
 
-@pytest.mark.parametrize("command", ["index", "status", "query"])
+@pytest.mark.parametrize("command", ["index", "status", "query", "serve"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run_cli(command, "--help")
     assert result.returncode == 0
@@ -279,3 +279,29 @@ def test_progress_bar_only_on_a_terminal(sample_site: Path, tmp_path: Path) -> N
     assert "Extracting PDFs" in shown and "warning:" in shown
     piped = run_cli("index", str(sample_site), "--index", str(tmp_path / "b"))
     assert "Extracting PDFs" not in piped.stderr and "Reading pages" not in piped.stderr
+
+
+def test_serve_refuses_to_start_without_an_index(tmp_path: Path) -> None:
+    result = run_cli("serve", "--index", str(tmp_path / "none"), "--port", "8123")
+    assert result.returncode == 4 and "no index in" in result.stderr
+    bad = run_cli("serve", "--index", str(tmp_path), "--cors-origin", "example.org/path")
+    assert bad.returncode == 3
+    assert (
+        "option --cors-origin: CORS origin 'example.org/path' is not of the form https://example.org"
+        in bad.stderr
+    )
+
+
+def test_the_asgi_app_is_importable_from_the_environment(built_index: Path) -> None:
+    code = "import chcsearch.web as w; print(type(w.app).__name__)"
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**__import__("os").environ, "CHCSEARCH_INDEX": str(built_index)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.strip() == "Starlette", result.stderr
