@@ -63,6 +63,10 @@ class ExtractionCache:
                     for p in data.get("problems", [])
                 ),
                 seconds=float(data.get("seconds", 0.0)),
+                authors=tuple(data.get("authors", ())),
+                year=data.get("year"),
+                labels=tuple(data.get("labels", ())),
+                heading=str(data.get("heading", "")),
             )
         except (OSError, ValueError, KeyError, TypeError, EOFError):
             return None
@@ -77,6 +81,10 @@ class ExtractionCache:
                 {"kind": p.kind, "message": p.message, "line": p.line} for p in text.problems
             ],
             "seconds": round(text.seconds, 3),
+            "authors": list(text.authors),
+            "year": text.year,
+            "labels": list(text.labels),
+            "heading": text.heading,
         }
         if timed_out_after is not None:
             data["timed_out_after"] = timed_out_after

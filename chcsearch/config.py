@@ -17,7 +17,8 @@ from typing import Any
 
 from .errors import ConfigError
 
-GENERATORS = ("auto", "jekyll", "hugo")
+GENERATORS = ("auto", "jekyll", "hugo", "folder")
+EXTRACTORS = ("pdfminer", "pdfium")
 CONFIG_FILE_NAME = "chcsearch.toml"
 DEFAULT_SITE = Path("content")
 DEFAULT_INDEX = Path("index")
@@ -30,7 +31,8 @@ class IndexSettings:
 
     ``jobs`` is the number of PDF extraction processes (at least 1);
     ``pdf_timeout`` the seconds one PDF may take before it is given up with a
-    ``pdf-timeout`` warning. ``cache_dir`` holds extracted PDF text keyed by
+    ``pdf-timeout`` warning; ``extractor`` is ``pdfminer`` (default) or
+    ``pdfium``; ``ocr`` reads pages with no text layer with Tesseract. ``cache_dir`` holds extracted PDF text keyed by
     content hash; it lives beside the index generations so that a rebuild
     reuses it.
     """
@@ -42,6 +44,8 @@ class IndexSettings:
     jobs: int = 1
     pdf_timeout: float = DEFAULT_PDF_TIMEOUT
     rebuild: bool = False
+    extractor: str = "pdfminer"
+    ocr: bool = False
 
 
 # name -> (environment variable, kind)
@@ -58,6 +62,8 @@ _KEYS: dict[str, tuple[str, str]] = {
     "cors_origins": ("CHCSEARCH_CORS_ORIGINS", "origins"),
     "time_limit": ("CHCSEARCH_TIME_LIMIT", "seconds"),
     "result_cache": ("CHCSEARCH_RESULT_CACHE", "count"),
+    "extractor": ("CHCSEARCH_EXTRACTOR", "extractor"),
+    "ocr": ("CHCSEARCH_OCR", "bool"),
 }
 
 
@@ -86,6 +92,20 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
                 f"got {raw!r}."
             )
         return jobs
+    if kind == "extractor":
+        value = str(raw).strip().lower()
+        if value not in EXTRACTORS:
+            raise ConfigError(
+                f"{origin}: extractor {raw!r} is not known; use one of {', '.join(EXTRACTORS)}."
+            )
+        return value
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise ConfigError(f"{origin}: {name} must be true or false, got {raw!r}.")
+        return text in ("1", "true", "yes", "on")
     if kind == "host":
         value = str(raw).strip()
         if not value or any(c.isspace() for c in value):
@@ -172,6 +192,8 @@ def _layered(
         "cors_origins": (),
         "time_limit": 2.0,
         "result_cache": 256,
+        "extractor": "pdfminer",
+        "ocr": False,
     }
     if config_path is None and env.get("CHCSEARCH_CONFIG"):
         config_path = cwd / env["CHCSEARCH_CONFIG"]
@@ -185,7 +207,7 @@ def _layered(
         if env.get(var, "").strip():
             values[name] = _convert(name, kind, env[var], f"environment {var}", cwd)
     for name, raw in flags.items():
-        if raw is None or raw in ((), []) or name == "rebuild":
+        if raw is None or raw in ((), []) or name == "rebuild" or (name == "ocr" and raw is False):
             continue
         if name not in _KEYS:
             raise AssertionError(f"unknown flag {name}")  # pragma: no cover
@@ -218,6 +240,8 @@ def resolve_index_settings(
         jobs=values["jobs"] or (cpu_count or os.cpu_count() or 1),
         pdf_timeout=values["pdf_timeout"],
         rebuild=bool(flags.get("rebuild")),
+        extractor=values["extractor"],
+        ocr=values["ocr"],
     )
 
 

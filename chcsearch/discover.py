@@ -1,6 +1,6 @@
 """Discover stage: which files a static-site generator publishes, and where.
 
-Two generators are understood:
+Two site generators are understood, and plain folders:
 
 * **Jekyll** (a ``_config.yml`` at the root): files and folders whose names
   start with ``_``, ``.``, ``#`` or end with ``~`` are not published unless
@@ -12,6 +12,11 @@ Two generators are understood:
   every Markdown or HTML file under ``content/`` is a page (``_index.md`` is
   a section page); files under ``static/`` are published at the site root and
   other files under ``content/`` beside their page.
+
+* **A plain folder of reports** (no generator's config): every PDF,
+  Markdown and text file is a document, placed in its folder; hidden files
+  are skipped; ``report.pdf.yml`` beside a file and ``_meta.yml`` in a folder
+  are metadata sidecars (``chcsearch.sidecars``).
 
 Page URLs follow each generator's rules (``permalink``, ``baseurl``,
 ``slug``, ``url``, pretty or ugly URLs).
@@ -42,6 +47,8 @@ else:  # pragma: no cover
 
 PAGE_SUFFIXES = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm")
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
+FOLDER_TEXT_SUFFIXES = (*MARKDOWN_SUFFIXES, ".txt")
+SIDECAR_FOLDER_NAMES = ("_meta.yml", "_meta.yaml")
 JEKYLL_CONFIGS = ("_config.yml", "_config.yaml", "_config.toml")
 HUGO_CONFIGS = (
     "hugo.toml",
@@ -106,6 +113,8 @@ class SiteScan:
     pdfs: tuple[SourceFile, ...]
     unpublished: frozenset[str]
     problems: tuple[Problem, ...]
+    sidecars: Mapping[str, SourceFile] = field(default_factory=dict)
+    """Folder archives: metadata files (``report.pdf.yml``, ``_meta.yml``) by path."""
 
 
 def _join_base(baseurl: str, path: str) -> str:
@@ -114,14 +123,19 @@ def _join_base(baseurl: str, path: str) -> str:
 
 
 def detect_generator(root: Path) -> str:
-    """``jekyll`` or ``hugo``, judged from the files at the site root."""
+    """``jekyll``, ``hugo`` or ``folder``, judged from the files at the root.
+
+    A ``_config.yml`` means Jekyll; a Hugo config beside ``content/`` (or
+    ``_index.md`` files under it) means Hugo; anything else is a plain folder
+    of reports.
+    """
     if any((root / name).is_file() for name in JEKYLL_CONFIGS):
         return "jekyll"
     if any((root / name).is_file() for name in HUGO_CONFIGS) and (root / "content").is_dir():
         return "hugo"
     if (root / "content").is_dir() and any((root / "content").rglob("_index.md")):
         return "hugo"
-    return "jekyll"
+    return "folder"
 
 
 def _read_config(path: Path) -> tuple[dict[str, Any], list[Problem]]:
@@ -162,6 +176,8 @@ def load_site_config(root: Path, generator: str = "auto") -> tuple[SiteConfig, l
     """Read the generator's config file into a ``SiteConfig``."""
     if generator == "auto":
         generator = detect_generator(root)
+    if generator == "folder":
+        return SiteConfig(generator="folder", root=root, title=root.resolve().name), []
     names = JEKYLL_CONFIGS if generator == "jekyll" else HUGO_CONFIGS
     data: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -332,6 +348,7 @@ def scan_site(root: Path, generator: str = "auto") -> SiteScan:
     walker = _Walker(root)
     pages: list[SourceFile] = []
     published: dict[str, SourceFile] = {}
+    sidecars: dict[str, SourceFile] = {}
     unpublished: set[str] = set()
 
     if config.generator == "jekyll":
@@ -357,6 +374,23 @@ def scan_site(root: Path, generator: str = "auto") -> SiteScan:
             published[rel] = source
             if suffix in MARKDOWN_SUFFIXES:
                 problems.append(_no_front_matter(rel, source.size))
+    elif config.generator == "folder":
+
+        def keep_folder(rel: str, name: str, is_dir: bool) -> bool:
+            return not name.startswith(".")
+
+        files = dict(walker.walk(root, keep_folder))
+        for rel, entry in files.items():
+            name = posixpath.basename(rel)
+            suffix = posixpath.splitext(rel)[1].lower()
+            if suffix == ".pdf":
+                published[rel] = _source(rel, entry, "pdf")
+            elif suffix in FOLDER_TEXT_SUFFIXES:
+                pages.append(_source(rel, entry, "page"))
+            elif suffix in (".yml", ".yaml") and (
+                name in SIDECAR_FOLDER_NAMES or posixpath.splitext(rel)[0] in files
+            ):
+                sidecars[rel] = _source(rel, entry, "page")
     else:
         content = root / config.content_dir
 
@@ -389,6 +423,7 @@ def scan_site(root: Path, generator: str = "auto") -> SiteScan:
         pdfs=pdfs,
         unpublished=frozenset(unpublished),
         problems=tuple(problems),
+        sidecars=sidecars,
     )
 
 
@@ -421,6 +456,8 @@ def page_url(config: SiteConfig, src_path: str, front_matter: Mapping[str, Any])
     """The public URL of a page, by the generator's permalink rules."""
     if config.generator == "hugo":
         return _hugo_url(config, src_path, front_matter)
+    if config.generator == "folder":
+        return "/" + quote(src_path)
     return _jekyll_url(config, src_path, front_matter)
 
 

@@ -24,9 +24,14 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
 
 from .levels import ancestor_paths, level_prefixes
 from .model import Document, PageMeta, PdfMeta, Problem, Resource
+from .parse import title_from_filename
+
+if TYPE_CHECKING:
+    from .sidecars import ArchiveMetadata
 
 #: Folder names that hold files rather than sections; skipped when an orphan
 #: PDF is placed by its folder.
@@ -248,6 +253,9 @@ def plan_documents(
             resources=page.resources,
             context=context,
             fingerprint="",
+            authors=page.authors,
+            year=page.year,
+            tags=page.tags,
         )
         docs.append(_fingerprinted(planned, schema_version, page_shas.get(page.src_path)))
 
@@ -281,9 +289,99 @@ def plan_documents(
                 resources=(),
                 context=context,
                 fingerprint="",
+                authors=meta.authors,
+                year=meta.year,
+                page_label=meta.labels[number - 1] if number <= len(meta.labels) else "",
             )
             docs.append(_fingerprinted(planned, schema_version, meta.sha256))
     return docs, problems
+
+
+def plan_archive_documents(
+    pages: Mapping[str, PageMeta],
+    page_shas: Mapping[str, str],
+    pdfs: Mapping[str, PdfMeta],
+    pdf_urls: Mapping[str, str],
+    metadata: ArchiveMetadata,
+    *,
+    schema_version: int,
+) -> list[Document]:
+    """Every document of a plain folder archive, without body text.
+
+    Folders are the sections: a file sits in its folder's section, under the
+    folder titles as breadcrumb, and is its own result group. Sidecar
+    metadata overrides what a file says about itself; a PDF's title is, in
+    order, its sidecar's, its metadata's, its first line's, its file name's.
+    """
+
+    def folder_title(path: str) -> str:
+        return metadata.folder_titles.get(path) or humanize(path.rsplit("/", 1)[-1])
+
+    def place(src_path: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        section = posixpath.dirname(src_path)
+        ancestors = ancestor_paths(section)
+        return section, ancestors, tuple(folder_title(p) for p in ancestors)
+
+    docs: list[Document] = []
+    for src_path, page in sorted(pages.items()):
+        extra = metadata.for_file(src_path)
+        section, ancestors, breadcrumb = place(src_path)
+        planned = Document(
+            id=src_path,
+            source=src_path,
+            kind="page",
+            title=extra.title or page.title,
+            url=extra.url or page.url,
+            section=section,
+            ancestors=ancestors,
+            breadcrumb=breadcrumb,
+            level=page.level,
+            weight=page.weight,
+            group=src_path,
+            linked_from=(),
+            page=None,
+            page_count=None,
+            orphan=False,
+            resources=page.resources,
+            context=" / ".join(breadcrumb),
+            fingerprint="",
+            authors=extra.authors or page.authors,
+            year=extra.year if extra.year is not None else page.year,
+            tags=extra.tags or page.tags,
+        )
+        docs.append(_fingerprinted(planned, schema_version, page_shas.get(src_path)))
+    for src_path, meta in sorted(pdfs.items()):
+        extra = metadata.for_file(src_path)
+        section, ancestors, breadcrumb = place(src_path)
+        title = extra.title or meta.title or meta.heading or title_from_filename(src_path)
+        base_url = extra.url or pdf_urls[src_path]
+        for number in range(1, meta.page_count + 1):
+            planned = Document(
+                id=f"{src_path}#page={number}",
+                source=src_path,
+                kind="pdf",
+                title=title,
+                url=f"{base_url.split('#', 1)[0]}#page={number}",
+                section=section,
+                ancestors=ancestors,
+                breadcrumb=breadcrumb,
+                level="",
+                weight=None,
+                group=src_path,
+                linked_from=(),
+                page=number,
+                page_count=meta.page_count,
+                orphan=False,
+                resources=(),
+                context=" / ".join(breadcrumb),
+                fingerprint="",
+                authors=extra.authors or meta.authors,
+                year=extra.year if extra.year is not None else meta.year,
+                tags=extra.tags,
+                page_label=meta.labels[number - 1] if number <= len(meta.labels) else "",
+            )
+            docs.append(_fingerprinted(planned, schema_version, meta.sha256))
+    return docs
 
 
 def with_text(doc: Document, body: str, headings: tuple[str, ...] = ()) -> Document:

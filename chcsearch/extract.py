@@ -38,7 +38,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ from pdfminer.utils import decode_text
 
 from .cache import ExtractionCache
 from .model import PdfText, Problem
+from .pdfmeta import PdfInfo, first_heading, labels_list, merge_info, parse_xmp
 from .repair import REPAIR_VERSION, repair_document
 
 
@@ -65,7 +66,7 @@ def _laparams() -> LAParams:
 
 
 EXTRACTOR_KEY = (
-    f"pdfminer.six-{pdfminer.__version__}-all_texts-noflow-fasttok1-repair{REPAIR_VERSION}"
+    f"pdfminer.six-{pdfminer.__version__}-all_texts-noflow-fasttok1-meta2-repair{REPAIR_VERSION}"
 )
 
 # ----------------------------------------------------------------------------------------
@@ -274,32 +275,49 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-_JUNK_TITLE = re.compile(
-    r"^(untitled|slide \d+|powerpoint presentation|microsoft (word|powerpoint) - .*"
-    r"|.*\.(docx?|pptx?|indd|pdf|qxd))$",
-    re.I,
-)
-
-
-def _info_title(document: PDFDocument) -> str:
+def _info_value(document: PDFDocument, key: str) -> str:
     for info in document.info:
-        raw = resolve1(info.get("Title"))
+        raw = resolve1(info.get(key))
         if isinstance(raw, bytes):
-            title = decode_text(raw).strip().strip("\x00")
-            if title and not _JUNK_TITLE.match(title):
-                return re.sub(r"\s+", " ", title)
+            return decode_text(raw)
+        if isinstance(raw, str):
+            return raw
     return ""
+
+
+def _document_info(document: PDFDocument) -> PdfInfo:
+    """Title, authors and year from XMP and the information dictionary."""
+    xmp = PdfInfo()
+    try:
+        stream = resolve1(document.catalog.get("Metadata"))
+        if stream is not None:
+            xmp = parse_xmp(stream_value(stream).get_data())
+    except Exception:  # a damaged metadata stream only costs the metadata
+        xmp = PdfInfo()
+    return merge_info(
+        xmp,
+        _info_value(document, "Title"),
+        _info_value(document, "Author"),
+        _info_value(document, "CreationDate"),
+    )
+
+
+def _page_labels(document: PDFDocument, count: int) -> tuple[str, ...]:
+    try:
+        return labels_list(document.get_page_labels(), count)
+    except Exception:  # no /PageLabels (PDFNoPageLabels), or a malformed tree
+        return ()
 
 
 def _quiet_pdfminer() -> None:
     logging.getLogger("pdfminer").setLevel(logging.CRITICAL + 1)
 
 
-def _read_pages(path: str) -> tuple[list[str], str, list[int]]:
-    """Raw text per physical page, the info title, and pages that failed."""
+def _read_pages(path: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
+    """Raw text per physical page, what the PDF says about itself, page labels, failed pages."""
     with Path(path).open("rb") as handle:
         document = PDFDocument(PDFParser(handle), password="")
-        title = _info_title(document)
+        info = _document_info(document)
         resources = PDFResourceManager(caching=True)
         out = io.StringIO()
 
@@ -320,7 +338,8 @@ def _read_pages(path: str) -> tuple[list[str], str, list[int]]:
             pages.append(out.getvalue())
             out.seek(0)
             out.truncate(0)
-    return pages, title, failed
+        labels = _page_labels(document, len(pages))
+    return pages, info, labels, failed
 
 
 def _has_eof_marker(path: str) -> bool:
@@ -334,7 +353,37 @@ def _page_list(numbers: Sequence[int]) -> str:
     return shown + (f" and {len(numbers) - 12} more" if len(numbers) > 12 else "")
 
 
-def extract_pdf(path: str, sha256: str, timeout: float) -> tuple[PdfText, bool]:
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How PDFs are read: the extractor, the per-file time limit, and OCR of pages with no text."""
+
+    extractor: str = "pdfminer"
+    timeout: float = 300.0
+    ocr: bool = False
+
+    @property
+    def key(self) -> str:
+        """Names everything that changes the text, for the extraction cache."""
+        return extractor_key(self.extractor) + ("-ocr" if self.ocr else "")
+
+
+def extractor_key(extractor: str) -> str:
+    if extractor == "pdfium":
+        from .extract_pdfium import PDFIUM_KEY
+
+        return f"{PDFIUM_KEY}-repair{REPAIR_VERSION}"
+    return EXTRACTOR_KEY
+
+
+def _read(path: str, extractor: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
+    if extractor == "pdfium":
+        from .extract_pdfium import read_pages
+
+        return read_pages(path)
+    return _read_pages(path)
+
+
+def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfText, bool]:
     """Extract one PDF. Never raises for a bad file: problems say what went wrong.
 
     Returns the text and whether the time limit was reached. Problems carry an
@@ -342,6 +391,7 @@ def extract_pdf(path: str, sha256: str, timeout: float) -> tuple[PdfText, bool]:
     """
     _quiet_pdfminer()
     start = time.perf_counter()
+    timeout = options.timeout
 
     def failure(kind: str, message: str) -> PdfText:
         return PdfText(
@@ -359,7 +409,21 @@ def extract_pdf(path: str, sha256: str, timeout: float) -> tuple[PdfText, bool]:
     try:
         with warnings.catch_warnings(), _time_limit(timeout):
             warnings.simplefilter("ignore")
-            raw_pages, title, failed = _read_pages(path)
+            raw_pages, info, labels, failed = _read(path, options.extractor)
+            pages = repair_document(raw_pages)
+            empty = [
+                n
+                for n, text in enumerate(pages, start=1)
+                if n not in failed and not _has_words(text)
+            ]
+            ocr_problems: list[Problem] = []
+            if options.ocr and empty:
+                from .ocr import ocr_pages
+
+                found, ocr_problems = ocr_pages(path, empty)
+                for number, text in found.items():
+                    pages[number - 1] = repair_document([text])[0]
+                empty = [n for n in empty if not _has_words(pages[n - 1])]
     except _TimeLimitReached:
         return failure(
             "pdf-timeout",
@@ -367,12 +431,10 @@ def extract_pdf(path: str, sha256: str, timeout: float) -> tuple[PdfText, bool]:
             "with --pdf-timeout if the file is just large.",
         ), True
     except PDFEncryptionError as exc:
-        return failure(
-            "pdf-encrypted",
-            f"PDF is encrypted and cannot be opened without a password ({type(exc).__name__}); "
-            "publish an unencrypted copy to make it searchable.",
-        ), False
-    except Exception as exc:  # a bad file may break pdfminer anywhere; never crash on one
+        return failure("pdf-encrypted", _encrypted_message(type(exc).__name__)), False
+    except Exception as exc:  # a bad file may break a parser anywhere; never crash on one
+        if "password" in str(exc).lower():
+            return failure("pdf-encrypted", _encrypted_message(type(exc).__name__)), False
         detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         return failure(
             "pdf-corrupt",
@@ -380,7 +442,7 @@ def extract_pdf(path: str, sha256: str, timeout: float) -> tuple[PdfText, bool]:
             "the file may be truncated or damaged. Re-export or re-upload it.",
         ), False
 
-    problems: list[Problem] = []
+    problems: list[Problem] = list(ocr_problems)
     if not _has_eof_marker(path):
         problems.append(
             Problem(
@@ -402,15 +464,14 @@ def extract_pdf(path: str, sha256: str, timeout: float) -> tuple[PdfText, bool]:
                 f"page(s) {_page_list(failed)} could not be read and are indexed without text.",
             )
         )
-    pages = repair_document(raw_pages)
-    empty = [n for n, text in enumerate(pages, start=1) if n not in failed and not _has_words(text)]
+    advice = "" if options.ocr else " Index with --ocr to read them with Tesseract."
     if pages and len(empty) == len(pages):
         problems.append(
             Problem(
                 "pdf-no-text",
                 "",
-                "PDF has no text layer (scanned or image-only); only its title is searchable. "
-                "Publish a PDF with text, or run OCR on it.",
+                "PDF has no text layer (scanned or image-only); only its title is searchable."
+                + (advice or " OCR found no text either."),
             )
         )
     elif empty:
@@ -418,7 +479,8 @@ def extract_pdf(path: str, sha256: str, timeout: float) -> tuple[PdfText, bool]:
             Problem(
                 "pdf-pages-no-text",
                 "",
-                f"page(s) {_page_list(empty)} have no text (images only?); they are indexed by title.",
+                f"page(s) {_page_list(empty)} have no text (images only?); they are indexed by title."
+                + advice,
             )
         )
     return (
@@ -426,11 +488,22 @@ def extract_pdf(path: str, sha256: str, timeout: float) -> tuple[PdfText, bool]:
             sha256=sha256,
             page_count=len(pages),
             pages=tuple(pages),
-            title=title,
+            title=info.title,
             problems=tuple(problems),
             seconds=time.perf_counter() - start,
+            authors=info.authors,
+            year=info.year,
+            labels=labels,
+            heading=first_heading(pages),
         ),
         False,
+    )
+
+
+def _encrypted_message(kind: str) -> str:
+    return (
+        f"PDF is encrypted and cannot be opened without a password ({kind}); "
+        "publish an unencrypted copy to make it searchable."
     )
 
 
@@ -514,12 +587,17 @@ def _stop_workers(executor: ProcessPoolExecutor) -> None:
 
 def _readdress(text: PdfText, src_path: str) -> PdfText:
     problems = tuple(Problem(p.kind, src_path, p.message, p.line) for p in text.problems)
-    return PdfText(text.sha256, text.page_count, text.pages, text.title, problems, text.seconds)
+    return replace(text, problems=problems)
 
 
 @dataclass(frozen=True)
 class ExtractionReport:
-    """Texts by content hash, and how many came from the cache or were extracted."""
+    """What was learnt of each PDF by content hash, and how many came from the cache.
+
+    ``texts`` hold everything but the page texts (``pages`` is empty), so that
+    a large archive's text is never held in memory: it is in the cache, read
+    back one PDF at a time when its documents are written.
+    """
 
     texts: dict[str, PdfText]
     extracted: int
@@ -531,7 +609,7 @@ def extract_pdfs(
     *,
     cache: ExtractionCache,
     workers: int,
-    timeout: float,
+    options: ExtractOptions,
     on_progress: ProgressFn | None = None,
 ) -> ExtractionReport:
     """Extract every job's PDF (each distinct content once), using and filling the cache.
@@ -539,6 +617,7 @@ def extract_pdfs(
     Problems in the returned texts are addressed to the first job's
     ``src_path`` for that content.
     """
+    timeout = options.timeout
     texts: dict[str, PdfText] = {}
     first_path: dict[str, PdfJob] = {}
     for job in jobs:
@@ -552,7 +631,7 @@ def extract_pdfs(
         if cached is None:
             missing.append(job)
         else:
-            texts[job.sha256] = cached
+            texts[job.sha256] = replace(cached, pages=())
             done += 1
     from_cache = done
     if on_progress:
@@ -562,9 +641,14 @@ def extract_pdfs(
     def finish(job: PdfJob, text: PdfText, timed_out: bool) -> None:
         nonlocal done
         text = _readdress(text, job.src_path)
-        texts[job.sha256] = text
+        kept = text
         if not any(p.kind == "pdf-crashed" for p in text.problems):
-            cache.put(text, timed_out_after=timeout if timed_out else None)
+            try:
+                cache.put(text, timed_out_after=timeout if timed_out else None)
+                kept = replace(text, pages=())
+            except OSError:
+                pass  # an unwritable cache: keep this text in memory instead
+        texts[job.sha256] = kept
         done += 1
         if on_progress:
             on_progress(done, total, job.src_path)
@@ -586,7 +670,7 @@ def extract_pdfs(
                     finish(
                         job,
                         *executor.submit(
-                            extract_pdf, str(job.abs_path), job.sha256, timeout
+                            extract_pdf, str(job.abs_path), job.sha256, options
                         ).result(),
                     )
                 except BrokenProcessPool:
@@ -609,7 +693,7 @@ def extract_pdfs(
                     )
                 continue
             futures: dict[Future[tuple[PdfText, bool]], PdfJob] = {
-                executor.submit(extract_pdf, str(job.abs_path), job.sha256, timeout): job
+                executor.submit(extract_pdf, str(job.abs_path), job.sha256, options): job
                 for job in batch
             }
             try:

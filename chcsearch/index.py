@@ -183,13 +183,24 @@ def document_fields(doc: Document) -> dict[str, Any]:
         S.ORPHAN: doc.orphan,
         S.RESOURCES: [r.to_dict() for r in doc.resources],
         S.WORDS: doc.words,
+        S.AUTHORS: list(doc.authors),
+        S.AUTHOR_TERMS: _keywords(term for name in doc.authors for term in S.author_terms(name)),
+        S.TAGS: _keywords(tag.lower() for tag in doc.tags),
+        f"_stored_{S.TAGS}": list(doc.tags),
+        S.PAGE_LABEL: doc.page_label,
     }
-    if doc.kind == "pdf":
-        # A report page is found by its own text; the report's title and place
-        # are searchable once, on the page that links it (its resource titles),
-        # so that 80 pages of one report do not all match its title.
+    if doc.authors:
+        values[S.CONTEXT] = "\n".join([doc.context, *doc.authors])
+        values[f"_stored_{S.CONTEXT}"] = doc.context
+    if doc.kind == "pdf" and not (doc.group == doc.source and doc.page == 1):
+        # A report page is found by its own text. The report's title, place and
+        # authors are searchable once: on the page that links it (its resource
+        # titles), or on its own first page when no page links it, so that 80
+        # pages of one report do not all match its title.
         values[f"_stored_{S.TITLE}"], values[S.TITLE] = doc.title, ""
         values[f"_stored_{S.CONTEXT}"], values[S.CONTEXT] = doc.context, ""
+    if doc.year is not None:
+        values[S.YEAR] = doc.year
     if doc.weight is not None:
         values[S.WEIGHT] = doc.weight
     if doc.page is not None:
@@ -455,8 +466,9 @@ SCORED_FIELDS = (S.TITLE, S.HEADINGS, S.RESOURCE_TITLES, S.CONTEXT, S.BODY)
 def query_data(reader: Any) -> dict[str, Any]:
     """Per-document data the query engine needs, read from a Whoosh reader in one pass.
 
-    Field lengths (for BM25), group, section and kind of every document
-    number, whether it is live, and the title of every section. Computed
+    Field lengths (for BM25), group, section, kind, year and title of every
+    document number, whether it is live, the title of every section, and the
+    titles that suggestions complete (pages, and PDFs no page links). Computed
     when a generation is written and kept beside it, so that a new process
     answers its first query without reading these from Whoosh one document
     at a time (about 60 ms on the real corpus).
@@ -477,16 +489,25 @@ def query_data(reader: Any) -> dict[str, Any]:
             for name in names
         },
         "live": [not reader.is_deleted(d) for d in range(count)],
+        "year": [None] * count,
+        "title": [""] * count,
     }
     titles: dict[str, str] = {}
     pages: list[list[str]] = []
-    for _, stored in reader.iter_docs():
-        if stored.get(S.KIND) != "page":
-            continue
-        crumbs = [*(stored.get(S.BREADCRUMB) or []), stored[S.TITLE]]
-        for path, title in zip(stored.get(S.ANCESTORS) or [], crumbs, strict=False):
+    for docnum, stored in reader.iter_docs():
+        data["year"][docnum] = stored.get(S.YEAR)
+        data["title"][docnum] = stored.get(S.TITLE, "")
+        is_page = stored.get(S.KIND) == "page"
+        crumbs = list(stored.get(S.BREADCRUMB) or [])
+        for path, title in zip(
+            stored.get(S.ANCESTORS) or [],
+            [*crumbs, stored[S.TITLE]] if is_page else crumbs,
+            strict=False,
+        ):
             titles.setdefault(path, title)
-        pages.append([stored[S.TITLE], stored[S.URL], " › ".join(stored.get(S.BREADCRUMB) or [])])
+        if is_page or (stored.get(S.GROUP) == stored.get(S.SOURCE) and stored.get(S.PAGE) == 1):
+            url = stored[S.URL] if is_page else stored[S.URL].split("#", 1)[0]
+            pages.append([stored[S.TITLE], url, " › ".join(crumbs)])
     data["section_titles"] = titles
     data["pages"] = sorted(pages)
     return data

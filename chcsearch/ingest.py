@@ -11,6 +11,7 @@ swaps it in atomically (see ``chcsearch.index``).
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,12 +21,14 @@ from . import __version__
 from .cache import ExtractionCache, file_sha256
 from .config import IndexSettings
 from .discover import SiteScan, resolve_resource_path, scan_site
-from .documents import plan_documents, with_text
-from .extract import EXTRACTOR_KEY, PdfJob, extract_pdfs
+from .documents import plan_archive_documents, plan_documents, with_text
+from .errors import ConfigError
+from .extract import ExtractOptions, PdfJob, extract_pdfs
 from .index import Generation, IndexStore, now_iso, write_documents, write_metadata
 from .model import BuildSummary, Document, PageMeta, PdfMeta, PdfText, Problem, SourceFile
 from .parse import parse_page
 from .schema import SCHEMA_VERSION
+from .sidecars import load_sidecars
 
 ProgressFn = Callable[[str, int, int], None]
 """``(stage, done, total)``; stages are ``read``, ``extract`` and ``index``."""
@@ -70,14 +73,10 @@ class _PdfState:
     read_now: bool = False
 
     def record(self) -> dict[str, Any]:
-        return _record(
-            self.source,
-            self.sha256,
-            self.problems,
-            public=self.public,
-            page_count=self.meta.page_count if self.meta else 0,
-            title=self.meta.title if self.meta else "",
-        )
+        learnt = self.meta.to_dict() if self.meta else {"page_count": 0, "title": ""}
+        learnt.pop("src_path", None)
+        learnt.pop("sha256", None)
+        return _record(self.source, self.sha256, self.problems, public=self.public, **learnt)
 
 
 def _problems(records: Any) -> list[Problem]:
@@ -89,7 +88,7 @@ def _unchanged(record: Mapping[str, Any] | None, source: SourceFile) -> bool:
 
 
 def _previous(
-    store: IndexStore, settings: IndexSettings, scan: SiteScan
+    store: IndexStore, settings: IndexSettings, scan: SiteScan, options: ExtractOptions
 ) -> tuple[Generation | None, str]:
     """The generation to update, or None and the reason to build from nothing."""
     current = store.current()
@@ -111,8 +110,15 @@ def _previous(
         return None, f"the index was built from another site ({meta.get('site')})"
     if meta.get("generator") != scan.config.generator:
         return None, f"the site is now read as {scan.config.generator}, was {meta.get('generator')}"
-    if meta.get("extractor") != EXTRACTOR_KEY:
-        return None, "the PDF extractor changed"
+    old_extractor = meta.get("extractor_name", "pdfminer")
+    if old_extractor != options.extractor:
+        raise ConfigError(
+            f"the index in {settings.index_dir} holds text read by the {old_extractor} extractor; "
+            f"one index never mixes extractors. Rebuild it with --rebuild --extractor "
+            f"{options.extractor}, or keep --extractor {old_extractor}."
+        )
+    if meta.get("extractor") != options.key:
+        return None, "the PDF extractor or its settings changed"
     return current, ""
 
 
@@ -170,9 +176,7 @@ def _hash_pdfs(scan: SiteScan, old: Mapping[str, Any]) -> dict[str, _PdfState]:
         public = public_of[source.src_path]
         if record is not None and _unchanged(record, source):
             state = _PdfState(source, public, record["sha256"])
-            state.meta = PdfMeta(
-                source.src_path, record["sha256"], int(record["page_count"]), record["title"]
-            )
+            state.meta = PdfMeta.from_dict({**record, "src_path": source.src_path})
             state.problems = _problems(record["problems"])
         else:
             try:
@@ -195,10 +199,38 @@ def _apply_texts(states: Mapping[str, _PdfState], texts: Mapping[str, PdfText]) 
     for state in states.values():
         text = texts.get(state.sha256)
         if text is not None and state.read_now:
-            state.meta = PdfMeta(state.source.src_path, state.sha256, text.page_count, text.title)
+            state.meta = PdfMeta(
+                state.source.src_path,
+                state.sha256,
+                text.page_count,
+                text.title,
+                authors=text.authors,
+                year=text.year,
+                labels=text.labels,
+                heading=text.heading,
+            )
             state.problems = [
                 Problem(p.kind, state.source.src_path, p.message, p.line) for p in text.problems
             ]
+
+
+def _check_tools(options: ExtractOptions) -> None:
+    """Refuse at once, with the fix, an extractor or OCR that is not installed."""
+    if options.extractor == "pdfium" and importlib.util.find_spec("pypdfium2") is None:
+        raise ConfigError(
+            'the pdfium extractor needs pypdfium2: pip install "chcsearch[pdfium]", '
+            "or leave out --extractor pdfium."
+        )
+    if options.ocr:
+        from .ocr import missing_tools
+
+        missing = missing_tools()
+        if missing:
+            raise ConfigError(
+                "--ocr needs Tesseract and poppler, which are not installed: "
+                + ", ".join(missing)
+                + ". Install them, or index without --ocr."
+            )
 
 
 def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = None) -> BuildSummary:
@@ -210,11 +242,13 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
     """
     start = time.perf_counter()
     store = IndexStore(settings.index_dir)
-    cache = ExtractionCache(settings.cache_dir, EXTRACTOR_KEY)
+    options = ExtractOptions(settings.extractor, settings.pdf_timeout, settings.ocr)
+    _check_tools(options)
+    cache = ExtractionCache(settings.cache_dir, options.key)
     with store.locked():
         store.remove_stale()
         scan = scan_site(settings.site, settings.generator)
-        previous, rebuild_reason = _previous(store, settings, scan)
+        previous, rebuild_reason = _previous(store, settings, scan, options)
         old_manifest: dict[str, Any] = previous.manifest() if previous else {}
 
         pages = _read_pages(scan, old_manifest.get("pages", {}), on_progress)
@@ -231,7 +265,7 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                 jobs,
                 cache=cache,
                 workers=settings.jobs,
-                timeout=settings.pdf_timeout,
+                options=options,
                 on_progress=(lambda d, t, _p: on_progress("extract", d, t))
                 if on_progress
                 else None,
@@ -247,15 +281,25 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
         indexed_pdfs = {
             src: s for src, s in pdfs.items() if s.meta is not None and s.meta.page_count > 0
         }
-        docs, plan_problems = plan_documents(
-            page_metas,
-            {src: s.sha256 for src, s in pages.items()},
-            {src: s.meta for src, s in indexed_pdfs.items() if s.meta},
-            {s.public: src for src, s in pdfs.items()},
-            {src: scan.config.public_url(s.public) for src, s in pdfs.items()},
-            schema_version=SCHEMA_VERSION,
-            content_dir=scan.config.content_dir if scan.config.generator == "hugo" else "",
-        )
+        page_shas = {src: s.sha256 for src, s in pages.items()}
+        pdf_metas = {src: s.meta for src, s in indexed_pdfs.items() if s.meta}
+        pdf_urls = {src: scan.config.public_url(s.public) for src, s in pdfs.items()}
+        if scan.config.generator == "folder":
+            archive = load_sidecars(scan)
+            docs = plan_archive_documents(
+                page_metas, page_shas, pdf_metas, pdf_urls, archive, schema_version=SCHEMA_VERSION
+            )
+            plan_problems = list(archive.problems)
+        else:
+            docs, plan_problems = plan_documents(
+                page_metas,
+                page_shas,
+                pdf_metas,
+                {s.public: src for src, s in pdfs.items()},
+                pdf_urls,
+                schema_version=SCHEMA_VERSION,
+                content_dir=scan.config.content_dir if scan.config.generator == "hugo" else "",
+            )
 
         old_docs: dict[str, list[Any]] = old_manifest.get("docs", {})
         read_now = {src for src, s in pages.items() if s.read_now} | {
@@ -285,6 +329,21 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
             1 for s in pdfs.values() if s.read_now
         )
 
+        current: dict[str, tuple[str, ...]] = {}
+
+        def pdf_pages(src: str) -> tuple[str, ...]:
+            """The page texts of one PDF, from the cache; one PDF is held at a time."""
+            if src not in current:
+                current.clear()
+                sha = pdfs[src].sha256
+                known = texts.get(sha)
+                if known is not None and known.pages:
+                    current[src] = known.pages
+                else:
+                    cached = cache.get(sha, src, timeout=options.timeout)
+                    current[src] = cached.pages if cached else ()
+            return current[src]
+
         def materialize() -> Iterator[Document]:
             nonlocal files_read
             for doc in to_write:
@@ -296,12 +355,8 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                         state.body, state.headings = fresh.body or "", fresh.headings
                     full = with_text(doc, state.body or "", state.headings)
                 else:
-                    text = texts.get(pdfs[doc.source].sha256)
-                    body = (
-                        text.pages[doc.page - 1]
-                        if text and doc.page and doc.page <= len(text.pages)
-                        else ""
-                    )
+                    pages_of = pdf_pages(doc.source)
+                    body = pages_of[doc.page - 1] if doc.page and doc.page <= len(pages_of) else ""
                     full = with_text(doc, body)
                 words[doc.id] = full.words
                 yield full
@@ -370,7 +425,8 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                     "site": str(settings.site.resolve()),
                     "generator": scan.config.generator,
                     "site_title": scan.config.title,
-                    "extractor": EXTRACTOR_KEY,
+                    "extractor": options.key,
+                    "extractor_name": options.extractor,
                     "chcsearch_version": __version__,
                     "created": created or now_iso(),
                     "counts": {

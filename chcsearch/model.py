@@ -25,6 +25,7 @@ ResourceKind = Literal["pdf", "file", "url"]
 PROBLEM_GROUPS: dict[str, str] = {
     "front-matter-invalid": "front-matter errors",
     "bad-value": "front-matter errors",
+    "sidecar-bad-value": "metadata sidecars",
     "no-front-matter": "front-matter errors",
     "dead-link": "dead links",
     "path-outside-site": "dead links",
@@ -38,6 +39,8 @@ PROBLEM_GROUPS: dict[str, str] = {
     "pdf-pages-no-text": "PDFs or pages with no text",
     "page-no-text": "PDFs or pages with no text",
     "orphan-pdf": "orphan PDFs",
+    "ocr-failed": "PDFs or pages with no text",
+    "sidecar-invalid": "metadata sidecars",
     "encoding": "unreadable files",
     "empty-file": "unreadable files",
     "unreadable-file": "unreadable files",
@@ -125,6 +128,9 @@ class PageMeta:
     level: str
     weight: float | None
     resources: tuple[Resource, ...] = ()
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    tags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -141,6 +147,9 @@ class PageMeta:
             level=data["level"],
             weight=data["weight"],
             resources=tuple(Resource.from_dict(r) for r in data["resources"]),
+            authors=tuple(data.get("authors", ())),
+            year=data.get("year"),
+            tags=tuple(data.get("tags", ())),
         )
 
 
@@ -167,6 +176,12 @@ class PdfText:
     title: str = ""
     problems: tuple[Problem, ...] = ()
     seconds: float = 0.0
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    labels: tuple[str, ...] = ()
+    """Printed page labels from the PDF's /PageLabels (``"iv"``, ``"23"``), or empty."""
+    heading: str = ""
+    """The first line of the first page with text: the title when metadata has none."""
 
 
 @dataclass(frozen=True)
@@ -177,13 +192,27 @@ class PdfMeta:
     sha256: str
     page_count: int
     title: str
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    labels: tuple[str, ...] = ()
+    heading: str = ""
+    """The first line of the first page with text: the title when metadata has none."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PdfMeta:
-        return cls(**data)
+        return cls(
+            src_path=data["src_path"],
+            sha256=data["sha256"],
+            page_count=int(data["page_count"]),
+            title=data.get("title", ""),
+            authors=tuple(data.get("authors", ())),
+            year=data.get("year"),
+            labels=tuple(data.get("labels", ())),
+            heading=data.get("heading", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -217,6 +246,10 @@ class Document:
     body: str = ""
     context: str = ""
     words: int = 0
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    tags: tuple[str, ...] = ()
+    page_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -258,3 +291,27 @@ class BuildSummary:
         data["problems"] = [p.to_dict() for p in self.problems]
         data["warnings_by_kind"] = self.problem_counts()
         return data
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """Metadata a researcher adds beside a file (``report.pdf.yml``) or for a folder (``_meta.yml``).
+
+    Every field is optional; what is given overrides what the file says.
+    """
+
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    tags: tuple[str, ...] = ()
+    url: str = ""
+
+    def over(self, base: Sidecar) -> Sidecar:
+        """This sidecar's fields where given, ``base``'s elsewhere."""
+        return Sidecar(
+            title=self.title or base.title,
+            authors=self.authors or base.authors,
+            year=self.year if self.year is not None else base.year,
+            tags=self.tags or base.tags,
+            url=self.url or base.url,
+        )

@@ -451,9 +451,12 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
         problems.extend(fm_problems)
     config = scan.config
     is_html = src_path.lower().endswith((".html", ".htm"))
-    plain, headings = (
-        markdown_to_text(body) if not is_html else markdown_to_text(_TAG.sub("\n", body))
-    )
+    if src_path.lower().endswith(".txt"):
+        plain, headings = text_to_paragraphs(body)
+    else:
+        plain, headings = (
+            markdown_to_text(body) if not is_html else markdown_to_text(_TAG.sub("\n", body))
+        )
     lead_parts = [
         _inline(_as_text(metadata.get(key)))
         for key in ("intro", "description", "summary")
@@ -473,6 +476,8 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
     elif isinstance(parent_raw, str) and _clean_section(parent_raw):
         leaf = posixpath.basename(section_from_path(src_path, content_dir)) or "index"
         section = _clean_section(parent_raw) + "/" + leaf
+    elif config.generator == "folder":
+        section = posixpath.dirname(src_path)
     else:
         section = section_from_path(src_path, content_dir)
     if isinstance(parent_raw, str) and _clean_section(parent_raw):
@@ -506,6 +511,9 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
                 )
             )
 
+    authors = _strings(metadata.get("authors", metadata.get("author")))
+    year = _year(metadata.get("year", metadata.get("date")))
+    tags = _strings(metadata.get("tags"))
     resources, resource_problems = _resources(metadata.get("resources"), scan, src_path, text)
     problems.extend(resource_problems)
     if config.generator == "hugo" and metadata.get("draft") is True:
@@ -519,5 +527,35 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
         level=level,
         weight=weight,
         resources=resources,
+        authors=authors,
+        year=year,
+        tags=tags,
     )
     return Page(meta=meta, headings=headings, body=plain), problems
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in re.split(r"\s*;\s*", value) if v.strip())
+    if isinstance(value, list):
+        return tuple(
+            str(v).strip() for v in value if isinstance(v, (str, int, float)) and str(v).strip()
+        )
+    return ()
+
+
+def _year(value: Any) -> int | None:
+    match = (
+        re.search(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)", str(value)) if value is not None else None
+    )
+    return int(match.group(1)) if match else None
+
+
+def text_to_paragraphs(text: str) -> tuple[str, tuple[str, ...]]:
+    """A plain-text note as paragraphs (one a line); its first line counts as its heading."""
+    blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", text)]
+    paragraphs = [b for b in blocks if b]
+    first = paragraphs[0] if paragraphs else ""
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    heading = first_line if first_line and len(first_line.split()) <= 15 else ""
+    return "\n".join(paragraphs), (heading,) if heading and first else ()

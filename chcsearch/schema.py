@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 FieldKind = Literal["id", "text", "keyword", "numeric", "boolean", "stored"]
 
@@ -50,6 +50,11 @@ URL = "url"
 ORPHAN = "orphan"
 RESOURCES = "resources"
 WORDS = "words"
+AUTHORS = "authors"
+AUTHOR_TERMS = "author_terms"
+YEAR = "year"
+TAGS = "tags"
+PAGE_LABEL = "page_label"
 
 FIELDS: dict[str, FieldSpec] = {
     ID: FieldSpec("id", stored=True),
@@ -75,10 +80,22 @@ FIELDS: dict[str, FieldSpec] = {
     ORPHAN: FieldSpec("boolean", stored=True),
     RESOURCES: FieldSpec("stored"),
     WORDS: FieldSpec("stored"),
+    AUTHORS: FieldSpec("stored"),
+    AUTHOR_TERMS: FieldSpec("keyword"),
+    YEAR: FieldSpec("numeric", stored=True),
+    TAGS: FieldSpec("keyword", stored=True),
+    PAGE_LABEL: FieldSpec("stored"),
 }
 
 #: Keyword fields hold several values joined by commas.
 KEYWORD_SEPARATOR = ","
+
+
+def author_terms(name: str) -> list[str]:
+    """The filter terms of an author's name: its words, lower-cased (``"Peter Diggle"`` -> peter, diggle)."""
+    import re
+
+    return [word.lower() for word in re.findall(r"[^\W\d_]+", name) if len(word) > 1]
 
 
 def keyword_term(value: str) -> str:

@@ -15,6 +15,7 @@ from pdfminer.psparser import PSEOF
 from chcsearch.cache import ExtractionCache
 from chcsearch.extract import (
     EXTRACTOR_KEY,
+    ExtractOptions,
     FastContentParser,
     PdfJob,
     _Unusual,
@@ -147,7 +148,7 @@ def test_text_is_cut_per_physical_page_and_repaired(tmp_path: Path) -> None:
             title="Report title",
         ),
     )
-    text, timed_out = extract_pdf(str(path), "sha", 10)
+    text, timed_out = extract_pdf(str(path), "sha", ExtractOptions(timeout=10))
     assert not timed_out and text.page_count == 3 and text.title == "Report title"
     assert text.pages[0] == "Intro • point the treatment worked on data"
     assert text.pages[1] == "" and text.pages[2] == "data-driven care"
@@ -165,7 +166,7 @@ def test_text_is_cut_per_physical_page_and_repaired(tmp_path: Path) -> None:
     ],
 )
 def test_bad_pdfs_give_a_named_problem(tmp_path: Path, data: bytes, kind: str) -> None:
-    text, _ = extract_pdf(str(_write(tmp_path, "bad.pdf", data)), "sha", 10)
+    text, _ = extract_pdf(str(_write(tmp_path, "bad.pdf", data)), "sha", ExtractOptions(timeout=10))
     assert kind in {p.kind for p in text.problems}
 
 
@@ -179,14 +180,20 @@ def test_the_pool_applies_the_time_limit_and_fills_the_cache(tmp_path: Path) -> 
     ]
     seen: list[tuple[int, int]] = []
     report = extract_pdfs(
-        jobs, cache=cache, workers=2, timeout=0.3, on_progress=lambda d, t, _: seen.append((d, t))
+        jobs,
+        cache=cache,
+        workers=2,
+        options=ExtractOptions(timeout=0.3),
+        on_progress=lambda d, t, _: seen.append((d, t)),
     )
     assert report.extracted == 2 and report.from_cache == 0
     assert [p.kind for p in report.texts["a" * 64].problems] == ["pdf-timeout"]
     assert report.texts["a" * 64].problems[0].src_path == "slow.pdf"
-    assert report.texts["b" * 64].pages == ("fine words",)
+    assert report.texts["b" * 64].pages == ()  # page texts stay in the cache, not in memory
+    stored = cache.get("b" * 64, "fine.pdf", timeout=0.3)
+    assert stored is not None and stored.pages == ("fine words",)
     assert seen[-1] == (2, 2)
-    again = extract_pdfs(jobs, cache=cache, workers=2, timeout=0.3)
+    again = extract_pdfs(jobs, cache=cache, workers=2, options=ExtractOptions(timeout=0.3))
     assert again.extracted == 0 and again.from_cache == 2
 
 
@@ -194,8 +201,9 @@ def test_a_damaged_cache_entry_is_extracted_again(tmp_path: Path) -> None:
     fine = _write(tmp_path, "fine.pdf", text_pdf([["fine words"]]))
     cache = ExtractionCache(tmp_path / "cache", EXTRACTOR_KEY)
     job = PdfJob("fine.pdf", fine, "c" * 64, 10)
-    extract_pdfs([job], cache=cache, workers=1, timeout=10)
+    extract_pdfs([job], cache=cache, workers=1, options=ExtractOptions(timeout=10))
     for entry in (tmp_path / "cache").rglob("*.json.gz"):
         entry.write_bytes(b"not gzip")
-    report = extract_pdfs([job], cache=cache, workers=1, timeout=10)
-    assert report.extracted == 1 and report.texts["c" * 64].pages == ("fine words",)
+    report = extract_pdfs([job], cache=cache, workers=1, options=ExtractOptions(timeout=10))
+    assert report.extracted == 1 and report.texts["c" * 64].page_count == 1
+    assert cache.get("c" * 64, "fine.pdf", timeout=10).pages == ("fine words",)  # type: ignore[union-attr]
