@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser demo test lint bench bench-ingest bench-relevance bench-query bench-serve serve content clean
+.PHONY: help install browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-archive serve content clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,7 +29,13 @@ browser: ## install Debian's chromium for the browser tests (needs root; skipped
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "chromium not installed: the browser tests will be skipped (apt-get install chromium)"
 
-test: $(STAMP) browser ## run the tests, then ruff and mypy (real-corpus tests use CHCSEARCH_CORPUS)
+tools: ## install Tesseract and poppler for the OCR tests (needs root; skipped otherwise)
+	@command -v tesseract >/dev/null && command -v pdftoppm >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr poppler-utils >/dev/null; } || \
+	  echo "tesseract not installed: the OCR tests will be skipped (apt-get install tesseract-ocr poppler-utils)"
+
+test: $(STAMP) browser tools ## run the tests, then ruff and mypy (real-corpus tests use CHCSEARCH_CORPUS)
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
 
@@ -37,7 +43,7 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check chcsearch tests bench scripts
 	$(BIN)/mypy
 
-bench: bench-ingest bench-relevance bench-query bench-serve ## all benchmarks
+bench: bench-ingest bench-relevance bench-query bench-serve bench-archive ## all benchmarks
 
 bench-ingest: $(STAMP) ## cold and no-change builds of the real corpus, beside Recoll
 	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
@@ -55,6 +61,12 @@ bench-serve: $(STAMP) ## 32 clients for 30 s against chcsearch serve on the real
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "wrk not installed"
 	$(BIN)/python bench/bench_serve.py
+
+bench-archive: $(STAMP) ## synthetic archives at 1x/10x/40x the corpus: build, memory, queries; pdfium beside Recoll
+	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq recollcmd poppler-utils >/dev/null; } || \
+	  echo "Recoll not installed (apt-get install recollcmd poppler-utils): measuring chcsearch alone"
+	$(BIN)/python bench/bench_archive.py
 
 serve: $(STAMP) ## serve the demo index with the search box at http://127.0.0.1:8000/
 	$(BIN)/chcsearch serve --index index

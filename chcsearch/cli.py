@@ -52,6 +52,32 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    bibtex = "bibtex"
+    ris = "ris"
+    trec = "trec"
+
+
+class Sort(str, Enum):
+    relevance = "relevance"
+    date = "date"
+    by_title = "title"  # a member named ``title`` would shadow str.title
+
+
+class Extractor(str, Enum):
+    pdfminer = "pdfminer"
+    pdfium = "pdfium"
+
+
+class Kind(str, Enum):
+    page = "page"
+    pdf = "pdf"
+
+
 @app.callback()
 def _main(
     ctx: typer.Context,
@@ -132,7 +158,7 @@ def index_command(
     site: Annotated[
         Path | None,
         typer.Argument(
-            help="Site folder to index (Jekyll or Hugo). Default: ./content or CHCSEARCH_SITE."
+            help="Site (Jekyll, Hugo) or plain folder of reports to index. Default: ./content or CHCSEARCH_SITE."
         ),
     ] = None,
     index: Annotated[
@@ -159,7 +185,7 @@ def index_command(
     ] = None,
     generator: Annotated[
         str | None,
-        typer.Option("--generator", help="Site generator: auto, jekyll or hugo [auto]."),
+        typer.Option("--generator", help="Site generator: auto, jekyll, hugo or folder [auto]."),
     ] = None,
     cache_dir: Annotated[
         Path | None,
@@ -175,8 +201,29 @@ def index_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or warnings on stderr.")
     ] = False,
+    extractor: Annotated[
+        Extractor | None,
+        typer.Option(
+            "--extractor",
+            help="PDF text: pdfminer or pdfium (needs chcsearch\\[pdfium]). "
+            "Default: as the index was built, else pdfminer.",
+        ),
+    ] = None,
+    ocr: Annotated[
+        bool | None,
+        typer.Option(
+            "--ocr/--no-ocr",
+            help="Read pages with no text layer with Tesseract. Default: as the index was built.",
+        ),
+    ] = None,
+    collection: Annotated[
+        str | None,
+        typer.Option(
+            "--collection", "-c", help="Index into this named collection (CHCSEARCH_HOME)."
+        ),
+    ] = None,
 ) -> None:
-    """Index a site's pages and the PDF reports they link; only changes are read again.
+    """Index a site, or a folder of reports (PDF, Markdown, text); only changes are read again.
 
     Example: chcsearch index content --index index --jobs 2
     """
@@ -192,6 +239,9 @@ def index_command(
                 "generator": generator,
                 "cache_dir": cache_dir,
                 "rebuild": rebuild,
+                "extractor": extractor.value if extractor else None,
+                "ocr": ocr,
+                "collection": collection,
             },
             env=os.environ,
             cwd=Path.cwd(),
@@ -219,6 +269,10 @@ def status_command(
         typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+    collection: Annotated[
+        str | None,
+        typer.Option("--collection", "-c", help="A named collection instead of --index."),
+    ] = None,
 ) -> None:
     """Show what is indexed: source, last run, counts, schema version and warnings.
 
@@ -227,24 +281,11 @@ def status_command(
     from .index import index_status
 
     def work() -> None:
-        index_dir = resolve_index_dir(index, env=os.environ, cwd=Path.cwd())
+        index_dir = resolve_index_dir(index, env=os.environ, cwd=Path.cwd(), collection=collection)
         status = index_status(index_dir)
         typer.echo(to_json(status) if as_json else status_text(status))
 
     _handle_errors(ctx, work)
-
-
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    trec = "trec"
-
-
-class Kind(str, Enum):
-    page = "page"
-    pdf = "pdf"
 
 
 @app.command("query")
@@ -292,6 +333,25 @@ def query_command(
             "--batch", help="Run one query per line of FILE ('id<TAB>query' allowed; - for stdin)."
         ),
     ] = None,
+    author: Annotated[
+        list[str] | None,
+        typer.Option("--author", help="Keep documents by this author (repeatable)."),
+    ] = None,
+    year: Annotated[
+        str | None, typer.Option("--year", help="Keep a year or a range: 2019, 2018..2020, 2018..")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Keep documents with this tag (repeatable).")
+    ] = None,
+    sort: Annotated[
+        Sort, typer.Option("--sort", help="Order by relevance, date (newest first) or title.")
+    ] = Sort.relevance,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--collection", "-c", help="Search this named collection; repeat for several."
+        ),
+    ] = None,
 ) -> None:
     """Search the index: ranked, grouped by page, with snippets and section facets.
 
@@ -315,7 +375,43 @@ def query_command(
             out=sys.stdout,
             stdin=sys.stdin,
             colour=stdout_colour(),
+            authors=author or (),
+            years=year,
+            tags=tag or (),
+            sort=sort.value,
+            collections=collection or (),
         )
+
+    _handle_errors(ctx, work)
+
+
+@app.command("collections")
+def collections_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List the named collections under CHCSEARCH_HOME with their counts.
+
+    Example: chcsearch collections --json
+    """
+    from .named import data_home, list_collections
+
+    def work() -> None:
+        found = list_collections(os.environ)
+        if as_json:
+            typer.echo(to_json(found))
+            return
+        if not found:
+            home = data_home(os.environ)
+            typer.echo(f"No collections in {home}; make one: chcsearch index DIR --collection NAME")
+            return
+        for item in found:
+            counts = item["counts"]
+            typer.echo(
+                f"{item['name']:<20} {counts.get('documents', 0):>8,} documents  "
+                f"{counts.get('pdfs', 0):>5,} PDFs  {counts.get('pdf_pages', 0):>7,} PDF pages  "
+                f"{item['extractor']:<8}  {item['site']}"
+            )
 
     _handle_errors(ctx, work)
 
@@ -354,6 +450,10 @@ def serve_command(
             "--config", help="Settings file (TOML). Default: ./chcsearch.toml if present."
         ),
     ] = None,
+    collection: Annotated[
+        str | None,
+        typer.Option("--collection", "-c", help="Serve a named collection, not --index."),
+    ] = None,
 ) -> None:
     """Serve the JSON API, the search box and a search page over HTTP (read-only).
 
@@ -373,6 +473,7 @@ def serve_command(
                 "workers": workers,
                 "cors_origins": cors_origin or (),
                 "time_limit": time_limit,
+                "collection": collection,
             },
             env=os.environ,
             cwd=Path.cwd(),

@@ -31,10 +31,11 @@ class IndexSettings:
 
     ``jobs`` is the number of PDF extraction processes (at least 1);
     ``pdf_timeout`` the seconds one PDF may take before it is given up with a
-    ``pdf-timeout`` warning; ``extractor`` is ``pdfminer`` (default) or
-    ``pdfium``; ``ocr`` reads pages with no text layer with Tesseract. ``cache_dir`` holds extracted PDF text keyed by
-    content hash; it lives beside the index generations so that a rebuild
-    reuses it.
+    ``pdf-timeout`` warning. ``extractor`` is ``pdfminer`` or ``pdfium`` and
+    ``ocr`` reads pages with no text layer with Tesseract; ``None`` for
+    either means "as the existing index was built" (a new index: pdfminer,
+    no OCR). ``cache_dir`` holds extracted PDF text keyed by content hash; it
+    lives beside the index generations so that a rebuild reuses it.
     """
 
     site: Path
@@ -44,8 +45,8 @@ class IndexSettings:
     jobs: int = 1
     pdf_timeout: float = DEFAULT_PDF_TIMEOUT
     rebuild: bool = False
-    extractor: str = "pdfminer"
-    ocr: bool = False
+    extractor: str | None = None
+    ocr: bool | None = None
 
 
 # name -> (environment variable, kind)
@@ -192,8 +193,8 @@ def _layered(
         "cors_origins": (),
         "time_limit": 2.0,
         "result_cache": 256,
-        "extractor": "pdfminer",
-        "ocr": False,
+        "extractor": None,  # what the index was built with, else pdfminer
+        "ocr": None,  # likewise: what the index was built with, else off
     }
     if config_path is None and env.get("CHCSEARCH_CONFIG"):
         config_path = cwd / env["CHCSEARCH_CONFIG"]
@@ -206,8 +207,15 @@ def _layered(
     for name, (var, kind) in _KEYS.items():
         if env.get(var, "").strip():
             values[name] = _convert(name, kind, env[var], f"environment {var}", cwd)
+    collection = flags.get("collection")
+    if collection:
+        from .named import collection_dir
+
+        if flags.get("index") is not None:
+            raise ConfigError("give --index or --collection, not both.")
+        values["index"] = collection_dir(str(collection), env)
     for name, raw in flags.items():
-        if raw is None or raw in ((), []) or name == "rebuild" or (name == "ocr" and raw is False):
+        if name == "collection" or raw is None or raw in ((), []) or name == "rebuild":
             continue
         if name not in _KEYS:
             raise AssertionError(f"unknown flag {name}")  # pragma: no cover
@@ -251,9 +259,12 @@ def resolve_index_dir(
     env: Mapping[str, str],
     cwd: Path,
     config_path: Path | None = None,
+    collection: str | None = None,
 ) -> Path:
     """The index folder for commands that only read it, layered the same way."""
-    values = _layered({"index": flag}, env=env, cwd=cwd, config_path=config_path)
+    values = _layered(
+        {"index": flag, "collection": collection}, env=env, cwd=cwd, config_path=config_path
+    )
     return values["index"]  # type: ignore[no-any-return]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import Any, TextIO
 
 from .errors import ChcSearchError, ConfigError
 
-FORMATS = ("text", "json", "jsonl", "csv", "trec")
+FORMATS = ("text", "json", "jsonl", "csv", "bibtex", "ris", "trec")
+SORTS = ("relevance", "date", "title")
 KINDS = ("page", "pdf")
 
 
@@ -42,6 +44,24 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
     return queries
 
 
+def parse_years(raw: str | None) -> tuple[int, int] | None:
+    """``2019`` or ``2018..2020`` (either end may be left open) as an inclusive range."""
+    if raw is None or not raw.strip():
+        return None
+    match = re.fullmatch(r"\s*(\d{4})?\s*(\.\.)?\s*(\d{4})?\s*", raw)
+    if (
+        not match
+        or not (match.group(1) or match.group(3))
+        or (not match.group(2) and match.group(3))
+    ):
+        raise ConfigError(f"--year must be YEAR or FROM..TO, e.g. 2019 or 2018..2020, got {raw!r}.")
+    low = int(match.group(1)) if match.group(1) else 0
+    high = int(match.group(3)) if match.group(3) else (9999 if match.group(2) else low)
+    if low > high:
+        raise ConfigError(f"--year {raw!r} runs backwards; write the earlier year first.")
+    return low, high
+
+
 def run_query(
     *,
     text: str | None,
@@ -58,33 +78,67 @@ def run_query(
     out: TextIO,
     stdin: TextIO,
     colour: bool,
+    authors: Sequence[str] = (),
+    years: str | None = None,
+    tags: Sequence[str] = (),
+    sort: str = "relevance",
+    collections: Sequence[str] = (),
 ) -> None:
     """Run ``chcsearch query``: one query, or a batch, rendered to ``out``."""
     from .config import resolve_index_dir
-    from .query import Searcher
-    from .render import results_csv, results_jsonl, results_text, to_json, trec_lines
+    from .named import existing_collection_dir
+    from .query import Searcher, search_collections
+    from .render import (
+        results_bibtex,
+        results_csv,
+        results_jsonl,
+        results_ris,
+        results_text,
+        to_json,
+        trec_lines,
+    )
+    from .results import SearchRequest
 
     if (text is None) == (batch is None):
         raise ConfigError("give a query TEXT, or --batch FILE with one query a line (not both).")
-    index_dir = resolve_index_dir(index, env=os.environ, cwd=Path.cwd())
-    options: dict[str, Any] = {
-        "sections": sections,
-        "levels": levels,
-        "kinds": kinds,
-        "limit": limit,
-        "page": page,
-        "flat": flat,
-        "explain": explain,
+    if collections and index is not None:
+        raise ConfigError("give --index or --collection, not both.")
+    names = list(dict.fromkeys(collections))
+    index_dirs = {name: existing_collection_dir(name, os.environ) for name in names} or {
+        "": resolve_index_dir(index, env=os.environ, cwd=Path.cwd())
     }
+    year_range = parse_years(years)
+
+    def request(query: str) -> SearchRequest:
+        return SearchRequest(
+            text=query,
+            sections=tuple(sections),
+            levels=tuple(levels),
+            kinds=tuple(kinds),
+            limit=limit,
+            page=page,
+            flat=flat,
+            authors=tuple(authors),
+            years=year_range,
+            tags=tuple(tags),
+            sort=sort,
+        )
 
     def emit(chunk: str) -> None:
         if chunk:
             out.write(chunk + "\n")
 
-    with Searcher(index_dir) as searcher:
+    searchers = {name: Searcher(path) for name, path in index_dirs.items()}
+    try:
+
+        def search(query: str) -> Any:
+            if len(searchers) == 1:
+                return next(iter(searchers.values())).run(request(query), explain=explain)
+            return search_collections(searchers, request(query))
+
         if batch is not None:
             for position, (qid, query) in enumerate(batch_queries(batch, stdin)):
-                results = searcher.search(query, **options)
+                results = search(query)
                 if output == "trec":
                     emit("\n".join(trec_lines(qid, results)))
                 elif output == "csv":
@@ -93,13 +147,20 @@ def run_query(
                     emit(json.dumps({"id": qid, **results.to_dict()}, ensure_ascii=False))
             return
         assert text is not None
-        results = searcher.search(text, **options)
+        results = search(text)
+    finally:
+        for searcher in searchers.values():
+            searcher.close()
     if output == "json":
         emit(to_json(results.to_dict()))
     elif output == "jsonl":
         emit(results_jsonl(results))
     elif output == "csv":
         emit(results_csv(results))
+    elif output == "bibtex":
+        emit(results_bibtex(results))
+    elif output == "ris":
+        emit(results_ris(results))
     elif output == "trec":
         emit("\n".join(trec_lines("1", results)))
     else:
@@ -143,6 +204,11 @@ def query_parser() -> argparse.ArgumentParser:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--flat", action="store_true")
     parser.add_argument("--batch", type=Path)
+    parser.add_argument("--author", action="append", default=[])
+    parser.add_argument("--year")
+    parser.add_argument("--tag", action="append", default=[])
+    parser.add_argument("--sort", choices=SORTS, default="relevance")
+    parser.add_argument("--collection", action="append", default=[])
     return parser
 
 
@@ -172,6 +238,11 @@ def fast_query(argv: Sequence[str]) -> int | None:
             out=sys.stdout,
             stdin=sys.stdin,
             colour=stdout_colour(),
+            authors=args.author,
+            years=args.year,
+            tags=args.tag,
+            sort=args.sort,
+            collections=args.collection,
         )
     except ChcSearchError as exc:
         report_error(f"error: {exc}")

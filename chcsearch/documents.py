@@ -22,6 +22,7 @@ import hashlib
 import json
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 from .levels import ancestor_paths, level_prefixes
 from .model import Document, PageMeta, PdfMeta, Problem, Resource
 from .parse import title_from_filename
+from .pdfmeta import clean_title
 
 if TYPE_CHECKING:
     from .sidecars import ArchiveMetadata
@@ -51,12 +53,29 @@ ASSET_FOLDERS = frozenset(
     }
 )
 
+#: A PDF title shared by this many files of an archive is a series name, not a title.
+SERIES_TITLE_FILES = 3
+
+_FILE_NAME_TITLE = re.compile(r"^(?:section\s*)?\d+(?:\.\d+)*_\S", re.I)
 _LEVEL_IN_NAME = re.compile(r"^(?:section\s*)?(\d+(?:\.\d+)*)(?=[\s_\-–:.]|$)", re.I)
 
 
+_SMALL_WORDS = frozenset(
+    ["a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"]
+)
+
+
 def humanize(segment: str) -> str:
-    text = segment.replace("-", " ").replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    """A folder or slug as a title: ``greater-manchester`` -> ``Greater Manchester``.
+
+    Words already holding capitals (``NHS-data``) are left as written.
+    """
+    words = segment.replace("-", " ").replace("_", " ").split()
+    out = [
+        w if w != w.lower() or (i and w in _SMALL_WORDS) else w[:1].upper() + w[1:]
+        for i, w in enumerate(words)
+    ]
+    return " ".join(out)
 
 
 @dataclass(frozen=True)
@@ -311,11 +330,36 @@ def plan_archive_documents(
     Folders are the sections: a file sits in its folder's section, under the
     folder titles as breadcrumb, and is its own result group. Sidecar
     metadata overrides what a file says about itself; a PDF's title is, in
-    order, its sidecar's, its metadata's, its first line's, its file name's.
+    order, its sidecar's, its metadata's, its first line's, its file name's;
+    a metadata title or first line that ``SERIES_TITLE_FILES`` or more PDFs
+    share is passed over (a programme's name on every cover, a template's).
     """
 
     def folder_title(path: str) -> str:
         return metadata.folder_titles.get(path) or humanize(path.rsplit("/", 1)[-1])
+
+    # A title that several PDFs share ("Connected Health Cities", "End of Project
+    # Report") names a series or a template, not the report: look further.
+    def key(text: str) -> str:
+        return " ".join(re.sub(r"\W+", " ", text).casefold().split())
+
+    shared = Counter(
+        key(text)
+        for meta in pdfs.values()
+        for text in {key(clean_title(meta.title)), key(clean_title(meta.heading))}
+        if text
+    )
+
+    def pdf_title(src_path: str, meta: PdfMeta) -> str:
+        for candidate in (clean_title(meta.title), clean_title(meta.heading)):
+            if candidate and shared[key(candidate)] < SERIES_TITLE_FILES:
+                # a title that is a file name: "Section 2.3.1_Information Governance"
+                return (
+                    title_from_filename(candidate + ".pdf")
+                    if _FILE_NAME_TITLE.match(candidate)
+                    else candidate
+                )
+        return title_from_filename(src_path)
 
     def place(src_path: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         section = posixpath.dirname(src_path)
@@ -353,7 +397,7 @@ def plan_archive_documents(
     for src_path, meta in sorted(pdfs.items()):
         extra = metadata.for_file(src_path)
         section, ancestors, breadcrumb = place(src_path)
-        title = extra.title or meta.title or meta.heading or title_from_filename(src_path)
+        title = extra.title or pdf_title(src_path, meta)
         base_url = extra.url or pdf_urls[src_path]
         for number in range(1, meta.page_count + 1):
             planned = Document(

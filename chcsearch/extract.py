@@ -66,7 +66,7 @@ def _laparams() -> LAParams:
 
 
 EXTRACTOR_KEY = (
-    f"pdfminer.six-{pdfminer.__version__}-all_texts-noflow-fasttok1-meta2-repair{REPAIR_VERSION}"
+    f"pdfminer.six-{pdfminer.__version__}-all_texts-noflow-fasttok1-meta3-repair{REPAIR_VERSION}"
 )
 
 # ----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pypdfium2 as pdfium
 
 from .pdfmeta import PdfInfo, merge_info, parse_xmp
 
-PDFIUM_KEY = f"pypdfium2-{metadata.version('pypdfium2')}-meta2"
+PDFIUM_KEY = f"pypdfium2-{metadata.version('pypdfium2')}-meta3"
 _XMP = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.S)
 
 

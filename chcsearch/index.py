@@ -466,7 +466,8 @@ SCORED_FIELDS = (S.TITLE, S.HEADINGS, S.RESOURCE_TITLES, S.CONTEXT, S.BODY)
 def query_data(reader: Any) -> dict[str, Any]:
     """Per-document data the query engine needs, read from a Whoosh reader in one pass.
 
-    Field lengths (for BM25), group, section, kind, year and title of every
+    Field lengths (for BM25), group, section, kind, year, title and author
+    names of every
     document number, whether it is live, the title of every section, and the
     titles that suggestions complete (pages, and PDFs no page links). Computed
     when a generation is written and kept beside it, so that a new process
@@ -491,12 +492,16 @@ def query_data(reader: Any) -> dict[str, Any]:
         "live": [not reader.is_deleted(d) for d in range(count)],
         "year": [None] * count,
         "title": [""] * count,
+        # the words of each author's name, for "every word of one name" filters
+        "authors": [None] * count,
     }
     titles: dict[str, str] = {}
     pages: list[list[str]] = []
     for docnum, stored in reader.iter_docs():
         data["year"][docnum] = stored.get(S.YEAR)
         data["title"][docnum] = stored.get(S.TITLE, "")
+        if stored.get(S.AUTHORS):
+            data["authors"][docnum] = [S.author_terms(a) for a in stored[S.AUTHORS]]
         is_page = stored.get(S.KIND) == "page"
         crumbs = list(stored.get(S.BREADCRUMB) or [])
         for path, title in zip(
@@ -573,6 +578,8 @@ def index_status(index_dir: Path) -> dict[str, Any]:
         "site": meta.get("site"),
         "generator": meta.get("generator"),
         "extractor": meta.get("extractor"),
+        "extractor_name": meta.get("extractor_name", "pdfminer"),
+        "ocr": bool(meta.get("ocr", False)),
         "created": meta.get("created"),
         "written": meta.get("written"),
         "counts": meta.get("counts", {}),

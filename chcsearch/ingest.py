@@ -227,10 +227,23 @@ def _check_tools(options: ExtractOptions) -> None:
         missing = missing_tools()
         if missing:
             raise ConfigError(
-                "--ocr needs Tesseract and poppler, which are not installed: "
-                + ", ".join(missing)
-                + ". Install them, or index without --ocr."
+                "OCR (--ocr, or an index built with it) needs Tesseract and poppler, which are "
+                "not installed: " + ", ".join(missing) + ". Install them, or index with --no-ocr."
             )
+
+
+def _extract_options(store: IndexStore, settings: IndexSettings) -> ExtractOptions:
+    """The extractor and OCR setting asked for, else the existing index's, else the defaults."""
+    recorded: dict[str, Any] = {}
+    current = store.current()
+    if current is not None and (settings.extractor is None or settings.ocr is None):
+        try:
+            recorded = current.meta()
+        except (OSError, ValueError):
+            recorded = {}
+    extractor = settings.extractor or recorded.get("extractor_name") or "pdfminer"
+    ocr = settings.ocr if settings.ocr is not None else bool(recorded.get("ocr", False))
+    return ExtractOptions(extractor, settings.pdf_timeout, ocr)
 
 
 def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = None) -> BuildSummary:
@@ -242,7 +255,7 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
     """
     start = time.perf_counter()
     store = IndexStore(settings.index_dir)
-    options = ExtractOptions(settings.extractor, settings.pdf_timeout, settings.ocr)
+    options = _extract_options(store, settings)
     _check_tools(options)
     cache = ExtractionCache(settings.cache_dir, options.key)
     with store.locked():
@@ -427,6 +440,7 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                     "site_title": scan.config.title,
                     "extractor": options.key,
                     "extractor_name": options.extractor,
+                    "ocr": options.ocr,
                     "chcsearch_version": __version__,
                     "created": created or now_iso(),
                     "counts": {

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 _JUNK_TITLE = re.compile(
     r"^(untitled|slide \d+|powerpoint presentation|document\d*|microsoft (word|powerpoint) - .*"
-    r"|.*\.(docx?|pptx?|indd|pdf|qxd|tex|dvi))$",
+    r"|merged ?file\d*|final report|report|title|.*\.(docx?|pptx?|indd|pdf|qxd|tex|dvi))$",
+    re.I,
+)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# a date standing alone: "FEBRUARY 28, 2020", "28 February 2020", "2020-02-28", "June 2019"
+_DATE_ONLY = re.compile(
+    rf"^((\d{{1,2}}(st|nd|rd|th)? )?({_MONTHS})( \d{{1,2}}(st|nd|rd|th)?)?,? \d{{4}}"
+    r"|\d{4}-\d\d(-\d\d)?|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})$",
     re.I,
 )
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
@@ -35,7 +42,7 @@ class PdfInfo:
 def clean_title(raw: str) -> str:
     """A metadata title worth showing, or '' for a file name or a tool's placeholder."""
     title = re.sub(r"\s+", " ", raw.replace("\x00", "")).strip()
-    return "" if not title or _JUNK_TITLE.match(title) else title
+    return "" if not title or _JUNK_TITLE.match(title) or _DATE_ONLY.match(title) else title
 
 
 def split_authors(raw: str) -> tuple[str, ...]:
@@ -46,7 +53,11 @@ def split_authors(raw: str) -> tuple[str, ...]:
 
 def year_of(raw: str) -> int | None:
     """The year of a PDF date (``D:20190314…``) or an ISO date; None when there is none."""
-    text = raw[2:] if raw.startswith("D:") else raw
+    text = raw.strip()
+    text = text[2:] if text.startswith("D:") else text
+    leading = re.match(r"(\d{4})(?:\d|-|$)", text)  # D:20190314…, 2019-03-14
+    if leading and 1500 <= int(leading.group(1)) <= 2099:
+        return int(leading.group(1))
     match = _YEAR.search(text)
     return int(match.group(1)) if match else None
 

@@ -22,7 +22,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +58,7 @@ MAX_EXPANSIONS = 50
 MAX_PARTS = 5
 STORED_CACHE = 512  # documents whose stored fields a Searcher keeps (a few MB)
 MAX_LIMIT = 100
+SORTS = ("relevance", "date", "title")
 SECTION_ALIAS = "section"
 LEVEL_ALIAS = "level"
 
@@ -293,11 +294,19 @@ def build_filter(request: SearchRequest) -> wq.Query | None:
         (S.ANCESTORS, [s.strip("/") for s in request.sections]),
         (S.LEVEL_PATH, [lv.strip().strip(".") for lv in request.levels]),
         (S.KIND, list(request.kinds)),
+        (S.TAGS, [t.strip().lower() for t in request.tags]),
     ):
         values = [v for v in raw if v]
         if values:
             terms: list[wq.Query] = [wq.Term(fieldname, S.keyword_term(v)) for v in values]
             parts.append(wq.Or(terms) if len(terms) > 1 else terms[0])
+    people: list[wq.Query] = []
+    for name in request.authors:
+        words = [wq.Term(S.AUTHOR_TERMS, S.keyword_term(w)) for w in S.author_terms(name)]
+        if words:
+            people.append(wq.And(words) if len(words) > 1 else words[0])
+    if people:
+        parts.append(wq.Or(people) if len(people) > 1 else people[0])
     if not parts:
         return None
     return wq.And(parts) if len(parts) > 1 else parts[0]
@@ -340,6 +349,10 @@ class _Engine:
         self.section: list[str] = [s or "" for s in data[S.SECTION]]
         self.kind: list[str] = data[S.KIND]
         self.section_titles: dict[str, str] = data["section_titles"]
+        self.year: list[int | None] = data.get("year") or [None] * self.doc_count
+        self.title: list[str] = data.get("title") or [""] * self.doc_count
+        #: per document, the words of each author's name (None: no authors)
+        self.authors: list[list[list[str]] | None] = data.get("authors") or [None] * self.doc_count
         #: (title, URL, breadcrumb) of every page, for suggestions
         self.pages: list[tuple[str, str, str]] = [(p[0], p[1], p[2]) for p in data.get("pages", [])]
         #: the document of each page, by its ``src_path`` (a page is its own group)
@@ -612,6 +625,10 @@ class Searcher:
         page: int = 1,
         flat: bool = False,
         explain: bool = False,
+        authors: Iterable[str] = (),
+        years: tuple[int, int] | None = None,
+        tags: Iterable[str] = (),
+        sort: str = "relevance",
     ) -> SearchResults:
         """Search the index. Never raises for what the query says; see ``build_query``.
 
@@ -630,6 +647,10 @@ class Searcher:
             limit=max(1, min(int(limit), MAX_LIMIT)),
             page=max(1, int(page)),
             flat=flat,
+            authors=tuple(authors),
+            years=years,
+            tags=tuple(tags),
+            sort=sort if sort in SORTS else "relevance",
         )
         return self.run(request, explain=explain)
 
@@ -792,6 +813,21 @@ class Searcher:
         allowed = engine.allowed(filt)
         if allowed is not None:
             scores = {d: s for d, s in scores.items() if d in allowed}
+        if request.years is not None:
+            low, high = request.years
+            years = engine.year
+            scores = {
+                d: s for d, s in scores.items() if (y := years[d]) is not None and low <= y <= high
+            }
+        names = [set(S.author_terms(n)) for n in request.authors]
+        if any(len(words) > 1 for words in names):
+            # the filter matched the words anywhere; keep documents where one author has them all
+            authors = engine.authors
+            scores = {
+                d: s
+                for d, s in scores.items()
+                if any(w <= set(a) for a in authors[d] or () for w in names if w)
+            }
         kinds = engine.kind
         for docnum in scores:
             if kinds[docnum] == "page":
@@ -800,8 +836,13 @@ class Searcher:
         groups: dict[Any, list[tuple[int, float]]] = {}
         for docnum, score in sorted(scores.items(), key=lambda item: (-item[1], item[0])):
             groups.setdefault(unit(docnum), []).append((docnum, score))
+        items = list(groups.items())
+        if request.sort == "date":
+            items.sort(key=lambda kv: -(engine.year[kv[1][0][0]] or 0))
+        elif request.sort == "title":
+            items.sort(key=lambda kv: engine.title[kv[1][0][0]].casefold())
         first = (request.page - 1) * request.limit
-        ordered = list(groups.items())[first : first + request.limit]
+        ordered = items[first : first + request.limit]
         finder = WordFinder(self._surface_words(gen, query))
         hits = [
             self._hit(gen, key, members, finder, flat=request.flat, explain=explain, query=query)
@@ -898,6 +939,7 @@ class Searcher:
                         score=score,
                         snippet=self._snip(fields, finder),
                         title=fields[S.TITLE],
+                        page_label=fields.get(S.PAGE_LABEL) or "",
                     )
                 )
             head = self._stored(gen, gen.engine.page_doc.get(key, best_doc))
@@ -921,6 +963,10 @@ class Searcher:
             snippet=snippet,
             parts=tuple(parts),
             explain=lines,
+            page_label=head.get(S.PAGE_LABEL) or "",
+            authors=tuple(head.get(S.AUTHORS) or ()),
+            year=head.get(S.YEAR),
+            tags=tuple(head.get(S.TAGS) or ()),
         )
 
     def _explain(self, gen: _Generation, query: wq.Query, docnum: int, score: float) -> str:
@@ -1048,4 +1094,65 @@ def suggest(word: str, vocabulary: Iterable[str], frequency: Callable[[str], int
     return min((-frequency(c), c) for d, c in found if d == closest)[1]
 
 
-__all__ = ["QueryPlan", "Searcher", "build_filter", "build_query", "edit_distance", "suggest"]
+def search_collections(searchers: Mapping[str, Searcher], request: SearchRequest) -> SearchResults:
+    """Search several indexes (named collections) and merge their results by score.
+
+    Each result says which collection it came from (``Hit.collection``);
+    totals and facet counts are added up.
+    """
+    start = time.perf_counter()
+    wanted = request.page * request.limit
+    answers = {
+        name: searcher.run(replace(request, page=1, limit=wanted))
+        for name, searcher in searchers.items()
+    }
+    hits = sorted(
+        (
+            replace(hit, collection=name)
+            for name, answer in answers.items()
+            for hit in answer.results
+        ),
+        key=lambda hit: -hit.score,
+    )
+    if request.sort == "date":
+        hits.sort(key=lambda hit: -(hit.year or 0))
+    elif request.sort == "title":
+        hits.sort(key=lambda hit: hit.title.casefold())
+    first = (request.page - 1) * request.limit
+
+    def merged(facets: Iterable[FacetValue]) -> tuple[FacetValue, ...]:
+        counts: dict[str, int] = {}
+        titles: dict[str, str] = {}
+        for facet in facets:
+            counts[facet.value] = counts.get(facet.value, 0) + facet.count
+            titles.setdefault(facet.value, facet.title)
+        return tuple(
+            FacetValue(value, count, titles[value])
+            for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+
+    results = list(answers.values())
+    return SearchResults(
+        query=request.text,
+        corrected_query=next((r.corrected_query for r in results if r.corrected_query), None),
+        total=sum(r.total for r in results),
+        page=request.page,
+        limit=request.limit,
+        request=request,
+        section_facets=merged(f for r in results for f in r.section_facets),
+        kind_facets=merged(f for r in results for f in r.kind_facets),
+        results=tuple(hits[first : first + request.limit]),
+        took_ms=(time.perf_counter() - start) * 1000,
+        notes=tuple(dict.fromkeys(note for r in results for note in r.notes)),
+    )
+
+
+__all__ = [
+    "QueryPlan",
+    "Searcher",
+    "build_filter",
+    "build_query",
+    "edit_distance",
+    "search_collections",
+    "suggest",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,8 @@ def status_text(status: Mapping[str, Any]) -> str:
     lines = [
         f"Index      {status['index_dir']} ({status['generation']}, schema version {status['schema_version']})",
         f"Source     {status['site']} ({status['generator']})",
+        f"PDF text   {status.get('extractor_name', 'pdfminer')}"
+        + (", OCR of pages with no text" if status.get("ocr") else ""),
         f"Last run   {run.get('finished', 'unknown')} ({run.get('seconds', 0):.1f} s, "
         f"{run.get('files_read', 0):,} files read, {run.get('pdfs_extracted', 0):,} PDFs extracted)",
         f"Documents  {counts.get('documents', 0):,}: {counts.get('pages', 0):,} pages, "
@@ -107,17 +110,39 @@ DIM = "\x1b[2m"
 RESET = "\x1b[0m"
 
 
-def _pages(numbers: list[int]) -> str:
-    return ("p. " if len(numbers) == 1 else "pp. ") + ", ".join(str(n) for n in numbers)
+def page_ref(number: int, label: str = "") -> str:
+    """``12``, or ``12 (iv)`` when the page's printed label is not its number."""
+    return f"{number} ({label})" if label and label != str(number) else str(number)
+
+
+def _pages(pages: list[tuple[int, str]]) -> str:
+    return ("p. " if len(pages) == 1 else "pp. ") + ", ".join(
+        page_ref(n, lb) for n, lb in sorted(pages)
+    )
 
 
 def parts_line(hit: Hit) -> str:
-    """``Report title pp. 12, 14, 31`` for the report pages grouped in a result."""
-    reports: dict[str, tuple[str, list[int]]] = {}
+    """``Report title pp. 12 (iv), 14, 31`` for the report pages grouped in a result."""
+    reports: dict[str, tuple[str, list[tuple[int, str]]]] = {}
     for part in hit.parts:
         if part.kind == "pdf" and part.page is not None and part.source != hit.source:
-            reports.setdefault(part.source, (part.title or part.source, []))[1].append(part.page)
-    return "; ".join(f"{title} {_pages(sorted(numbers))}" for title, numbers in reports.values())
+            entry = reports.setdefault(part.source, (part.title or part.source, []))
+            entry[1].append((part.page, part.page_label))
+    return "; ".join(f"{title} {_pages(pages)}" for title, pages in reports.values())
+
+
+def _pdf_pages(hit: Hit) -> list[tuple[int, str]]:
+    """The PDF pages a result points at: its own page and its matching parts' pages.
+
+    For a result led by a site page these are its reports' pages; pages of
+    another report than the result's own PDF are left to ``parts_line``.
+    """
+    found = {(hit.page, hit.page_label)} if hit.page is not None else set()
+    for part in hit.parts:
+        own = hit.page is None or part.source == hit.source
+        if part.kind == "pdf" and part.page is not None and own:
+            found.add((part.page, part.page_label))
+    return sorted(found)
 
 
 def results_text(results: SearchResults, *, colour: bool) -> str:
@@ -141,12 +166,23 @@ def results_text(results: SearchResults, *, colour: bool) -> str:
     first = (results.page - 1) * results.limit
     for number, hit in enumerate(results.results, start=first + 1):
         lines.append("")
-        page = f" (p. {hit.page})" if hit.page else ""
+        printed = (
+            f", printed {hit.page_label}"
+            if hit.page_label and hit.page_label != str(hit.page)
+            else ""
+        )
+        page = f" (p. {hit.page}{printed})" if hit.page else ""
+        where = f"[{hit.collection}] " if hit.collection else ""
         lines.append(
-            f"{number:>3}. {style(hit.title, BOLD)}{page}  {style(f'{hit.score:.2f}', DIM)}"
+            f"{number:>3}. {where}{style(hit.title, BOLD)}{page}  {style(f'{hit.score:.2f}', DIM)}"
         )
         if hit.breadcrumb:
             lines.append("     " + " › ".join(hit.breadcrumb))
+        byline = "; ".join(hit.authors)
+        if hit.year:
+            byline = f"{byline} · {hit.year}" if byline else str(hit.year)
+        if byline:
+            lines.append("     " + byline)
         lines.append("     " + style(hit.url, DIM))
         if hit.snippet.text:
             text = (
@@ -182,16 +218,22 @@ CSV_COLUMNS = [
     "source",
     "url",
     "page",
+    "page_label",
+    "pages",
     "kind",
     "section",
     "breadcrumb",
+    "authors",
+    "year",
+    "tags",
     "parts",
     "snippet",
+    "collection",
 ]
 
 
 def results_csv(results: SearchResults, *, header: bool = True, query_id: str | None = None) -> str:
-    """Results as CSV rows, one per result."""
+    """Results as CSV rows, one per result, with page numbers and printed labels."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     columns = (["query_id"] if query_id is not None else []) + CSV_COLUMNS
@@ -206,19 +248,104 @@ def results_csv(results: SearchResults, *, header: bool = True, query_id: str | 
             hit.source,
             hit.url,
             hit.page or "",
+            hit.page_label,
+            ", ".join(page_ref(n, lb) for n, lb in _pdf_pages(hit)),
             hit.kind,
             hit.section,
             " > ".join(hit.breadcrumb),
+            "; ".join(hit.authors),
+            hit.year or "",
+            "; ".join(hit.tags),
             parts_line(hit),
             hit.snippet.text,
+            hit.collection,
         ]
         writer.writerow(([query_id] if query_id is not None else []) + row)
     return buffer.getvalue().rstrip("\n")
 
 
 def results_jsonl(results: SearchResults) -> str:
-    """One JSON object per result."""
-    return "\n".join(json.dumps(hit.to_dict(), ensure_ascii=False) for hit in results.results)
+    """One JSON object per result: the documented result JSON plus labels, authors, year, tags."""
+    return "\n".join(json.dumps(hit.to_record(), ensure_ascii=False) for hit in results.results)
+
+
+_BIB_SPECIAL = re.compile(r"([&%$#_{}])")
+
+
+def _bib(text: str) -> str:
+    text = " ".join(text.replace("\\", " ").replace("~", " ").replace("^", " ").split())
+    return _BIB_SPECIAL.sub(r"\\\1", text)
+
+
+def _bib_key(hit: Hit, rank: int) -> str:
+    stem = re.sub(
+        r"[^A-Za-z0-9]+",
+        "",
+        (
+            hit.authors[0].split()[-1]
+            if hit.authors
+            else hit.title.split()[0]
+            if hit.title.split()
+            else "doc"
+        ),
+    )
+    return f"{stem.lower() or 'doc'}{hit.year or ''}r{rank}"
+
+
+def results_bibtex(results: SearchResults) -> str:
+    """One ``@misc`` entry per result, with the pages (and printed labels) it points at."""
+    entries = []
+    first = (results.page - 1) * results.limit
+    for rank, hit in enumerate(results.results, start=first + 1):
+        fields = [("title", "{" + _bib(hit.title) + "}")]
+        if hit.authors:
+            fields.append(("author", " and ".join(_bib(a) for a in hit.authors)))
+        if hit.year:
+            fields.append(("year", str(hit.year)))
+        pages = _pdf_pages(hit)
+        if pages:
+            fields.append(("pages", ", ".join(page_ref(n, lb) for n, lb in sorted(pages))))
+        fields.append(
+            ("howpublished", "\\url{" + hit.url.replace("%", "\\%").replace("#", "\\#") + "}")
+        )
+        note = [f"Source: {hit.source}"]
+        if hit.breadcrumb:
+            note.append("Section: " + " > ".join(hit.breadcrumb))
+        fields.append(("note", _bib(". ".join(note))))
+        if hit.tags:
+            fields.append(("keywords", _bib(", ".join(hit.tags))))
+        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+        entries.append(f"@misc{{{_bib_key(hit, rank)},\n{body}\n}}")
+    return "\n\n".join(entries)
+
+
+def _line(text: str) -> str:
+    """One line: RIS fields end at the line's end."""
+    return " ".join(text.split())
+
+
+def results_ris(results: SearchResults) -> str:
+    """RIS records (type RPRT), one per result, with start page and page notes."""
+    records = []
+    for hit in results.results:
+        lines = ["TY  - RPRT", f"TI  - {_line(hit.title)}"]
+        lines += [f"AU  - {_line(author)}" for author in hit.authors]
+        if hit.year:
+            lines.append(f"PY  - {hit.year}")
+        pages = sorted(_pdf_pages(hit))
+        if pages:
+            lines.append(f"SP  - {pages[0][0]}")
+            if len(pages) > 1:
+                lines.append(f"EP  - {pages[-1][0]}")
+            lines.append("N1  - Pages: " + ", ".join(page_ref(n, lb) for n, lb in pages))
+        lines.append(f"UR  - {hit.url}")
+        if hit.breadcrumb:
+            lines.append("N1  - Section: " + _line(" > ".join(hit.breadcrumb)))
+        lines += [f"KW  - {_line(tag)}" for tag in hit.tags]
+        lines.append(f"M1  - {hit.source}")
+        lines.append("ER  - ")
+        records.append("\n".join(lines))
+    return "\n\n".join(records)
 
 
 def trec_lines(query_id: str, results: SearchResults, tag: str = "chcsearch") -> list[str]:

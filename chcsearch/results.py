@@ -18,6 +18,9 @@ class SearchRequest:
     any of those numbering subtrees (``2.5`` keeps 2.5, 2.5.1, …), ``kinds``
     ``page`` and/or ``pdf``. ``flat`` lists every document on its own
     instead of grouping a page with the pages of the reports it links.
+    ``authors`` keeps documents by any of those authors (every word of a name
+    must match), ``years`` an inclusive range, ``tags`` any of those tags.
+    ``sort`` is ``relevance`` (default), ``date`` (newest first) or ``title``.
     """
 
     text: str
@@ -27,6 +30,10 @@ class SearchRequest:
     limit: int = 10
     page: int = 1
     flat: bool = False
+    authors: tuple[str, ...] = ()
+    years: tuple[int, int] | None = None
+    tags: tuple[str, ...] = ()
+    sort: str = "relevance"
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class Part:
     score: float
     snippet: Snip
     title: str = ""
+    page_label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +87,24 @@ class Hit:
     snippet: Snip
     parts: tuple[Part, ...] = ()
     explain: tuple[str, ...] = ()
+    page_label: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    tags: tuple[str, ...] = ()
+    collection: str = ""
+
+    def to_record(self) -> dict[str, Any]:
+        """The documented JSON of a result plus what citations need (exports)."""
+        record = self.to_dict()
+        record.update(
+            page_label=self.page_label,
+            authors=list(self.authors),
+            year=self.year,
+            tags=list(self.tags),
+        )
+        for part, out in zip(self.parts, record["parts"], strict=True):
+            out["page_label"] = part.page_label
+        return record
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +121,8 @@ class Hit:
             "snippet": self.snippet.text,
             "snippet_html": self.snippet.html,
             "parts": [p.to_dict() for p in self.parts],
+            # only when several collections were searched: which one answered
+            **({"collection": self.collection} if self.collection else {}),
         }
 
 

@@ -1,7 +1,7 @@
 """A tiny, dependency-free PDF writer for test fixtures and the sample site.
 
 It writes small but real PDFs: pages of Helvetica text (WinAnsi encoding),
-an optional document title, image-only pages, heavy vector pages, page
+an optional document title, author, creation date and XMP packet, image-only pages, heavy vector pages, page
 labels and RC4 (40-bit, revision 2) encryption with a user password. Output
 is deterministic: the same call gives the same bytes.
 """
@@ -56,6 +56,10 @@ class PdfSpec:
     compress: bool = True
     page_labels: Sequence[tuple[int, str, str, int]] = field(default_factory=tuple)
     """``(first page index, style 'r'/'D'/..., prefix, start)`` ranges for /PageLabels."""
+    created: str | None = None
+    """A PDF date for /CreationDate, e.g. ``D:20190314120000Z``."""
+    xmp: str | None = None
+    """An XMP packet stored, uncompressed, as the catalog's /Metadata stream."""
 
 
 def _content(page: PageSpec) -> bytes:
@@ -117,12 +121,17 @@ def make_pdf(spec: PdfSpec) -> bytes:
             for start, style, prefix, first in spec.page_labels
         )
         labels = f" /PageLabels << /Nums [{nums}] >>".encode()
+    if spec.xmp is not None:
+        metadata = add(b"RAWSTREAM<< /Type /Metadata /Subtype /XML >>" + spec.xmp.encode("utf-8"))
+        labels += f" /Metadata {metadata} 0 R".encode()
     objects[catalog] = f"<< /Type /Catalog /Pages {pages_obj} 0 R".encode() + labels + b" >>"
     info_parts = []
     if spec.title is not None:
         info_parts.append(b"/Title " + _pdf_string(spec.title))
     if spec.author is not None:
         info_parts.append(b"/Author " + _pdf_string(spec.author))
+    if spec.created is not None:
+        info_parts.append(b"/CreationDate " + _pdf_string(spec.created))
     info = add(b"<< " + b" ".join(info_parts) + b" >>") if info_parts else None
 
     file_id = hashlib.md5(repr((spec.title, len(pages))).encode()).digest()
@@ -149,10 +158,12 @@ def make_pdf(spec: PdfSpec) -> bytes:
         assert body is not None
         offsets[number] = len(out)
         out += f"{number} 0 obj\n".encode()
-        if body.startswith(b"STREAM"):
+        if body.startswith((b"STREAM", b"RAWSTREAM")):
+            raw = body.startswith(b"RAW")
+            body = body[3:] if raw else body
             dict_end = body.index(b">>") + 2
             head, data = body[6 : dict_end - 2], body[dict_end:]
-            if spec.compress:
+            if spec.compress and not raw:
                 data = zlib.compress(data, 9)
                 head += b" /Filter /FlateDecode"
             if encrypt_key is not None:
