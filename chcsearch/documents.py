@@ -428,6 +428,8 @@ def plan_archive_documents(
     return docs
 
 
-def with_text(doc: Document, body: str, headings: tuple[str, ...] = ()) -> Document:
-    """The planned document with its text filled in."""
-    return replace(doc, body=body, headings=headings, words=len(body.split()))
+def with_text(
+    doc: Document, body: str, headings: tuple[str, ...] = (), spelling: str | None = None
+) -> Document:
+    """The planned document with its text filled in (``spelling``: see ``Document``)."""
+    return replace(doc, body=body, headings=headings, words=len(body.split()), spelling=spelling)

@@ -250,6 +250,9 @@ class Document:
     year: int | None = None
     tags: tuple[str, ...] = ()
     page_label: str = ""
+    spelling: str | None = None
+    """Text whose words feed "did you mean" (None: the body). A PDF's words are
+    given once, on its first page, instead of on each of its pages."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,10 @@ from collections.abc import Sequence
 REPAIR_VERSION = 2
 
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
-_BREAK = re.compile(r"([^\W\d_]+)-[ \t]*\n[ \t]*([^\W\d_]+)")
+# a match starts only where a word starts: the same matches as without the
+# look-behind, without trying again at every letter of every word (3x faster)
+_BREAK = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-[ \t]*\n[ \t]*([^\W\d_]+)")
+_LINE_END_HYPHEN = re.compile(r"-[ \t]*\n")  # cheap test before _BREAK
 _SOFT_BREAK = re.compile(r"\u00ad[ \t]*\n[ \t]*")
 _LEADERS = re.compile(r"(?:\. ?){4,}|…{2,}|_{4,}")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
@@ -51,12 +54,11 @@ def vocabulary(pages: Sequence[str]) -> Counter[str]:
     """
     counts: Counter[str] = Counter()
     for page in pages:
-        unbroken = _BREAK.sub(" ", page)
-        for match in _WORD.finditer(unbroken):
-            word = match.group().lower()
-            counts[word] += 1
-            if "-" in word:
-                counts.update(word.split("-"))
+        unbroken = _BREAK.sub(" ", page) if _LINE_END_HYPHEN.search(page) else page
+        counts.update(map(str.lower, _WORD.findall(unbroken)))
+    for word, count in [(w, c) for w, c in counts.items() if "-" in w]:
+        for part in word.split("-"):
+            counts[part] += count
     return counts
 
 
@@ -83,8 +85,10 @@ def resolve_hyphen(left: str, right: str, vocab: Counter[str]) -> str:
 def repair_page(text: str, vocab: Counter[str]) -> str:
     """One page's text, repaired: paragraphs one per line, words whole."""
     text = _SOFT_BREAK.sub("", text).replace("\u00ad", "")
-    text = _BREAK.sub(lambda m: resolve_hyphen(m.group(1), m.group(2), vocab), text)
-    text = _LEADERS.sub(" ", text)
+    if _LINE_END_HYPHEN.search(text):
+        text = _BREAK.sub(lambda m: resolve_hyphen(m.group(1), m.group(2), vocab), text)
+    if ". ." in text or ".." in text or "……" in text or "____" in text:
+        text = _LEADERS.sub(" ", text)
     paragraphs = (_SPACE.sub(" ", block).strip() for block in _PARAGRAPH.split(text))
     return "\n".join(p for p in paragraphs if p)
 

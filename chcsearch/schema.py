@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
-FieldKind = Literal["id", "text", "keyword", "numeric", "boolean", "stored"]
+FieldKind = Literal["id", "text", "keyword", "stored", "spelling"]
 
 
 @dataclass(frozen=True)
@@ -20,10 +20,8 @@ class FieldSpec:
     kind: FieldKind
     stored: bool = False
     sortable: bool = False
-    #: text fields: also keep unstemmed words for spelling suggestions
-    spelling: bool = False
-    #: numeric fields: "int" or "float"
-    numtype: Literal["int", "float"] = "int"
+    #: text fields: the ``spelling`` field that keeps their unstemmed words
+    spelling: str = ""
 
 
 # Field names, so that no other module spells them.
@@ -55,14 +53,16 @@ AUTHOR_TERMS = "author_terms"
 YEAR = "year"
 TAGS = "tags"
 PAGE_LABEL = "page_label"
+SPELL_TITLE = "spell_title"
+SPELL_BODY = "spell_body"
 
 FIELDS: dict[str, FieldSpec] = {
     ID: FieldSpec("id", stored=True),
     SOURCE: FieldSpec("id", stored=True),
     KIND: FieldSpec("id", stored=True, sortable=True),
-    TITLE: FieldSpec("text", stored=True, spelling=True),
+    TITLE: FieldSpec("text", stored=True, spelling=SPELL_TITLE),
     HEADINGS: FieldSpec("text", stored=True),
-    BODY: FieldSpec("text", stored=True, spelling=True),
+    BODY: FieldSpec("text", stored=True, spelling=SPELL_BODY),
     CONTEXT: FieldSpec("text", stored=True),
     RESOURCE_TITLES: FieldSpec("text"),
     SECTION: FieldSpec("id", stored=True, sortable=True),
@@ -71,20 +71,25 @@ FIELDS: dict[str, FieldSpec] = {
     LEVEL: FieldSpec("id", stored=True),
     LEVEL_PATH: FieldSpec("keyword"),
     LEVEL_KEY: FieldSpec("id", sortable=True),
-    WEIGHT: FieldSpec("numeric", stored=True, numtype="float"),
+    # numbers are only shown, filtered and sorted from stored values: indexing
+    # them would add 8 to 16 range-query postings per document
+    WEIGHT: FieldSpec("stored"),
     GROUP: FieldSpec("id", stored=True, sortable=True),
     LINKED_FROM: FieldSpec("keyword", stored=True),
-    PAGE: FieldSpec("numeric", stored=True),
+    PAGE: FieldSpec("stored"),
     PAGE_COUNT: FieldSpec("stored"),
     URL: FieldSpec("stored"),
-    ORPHAN: FieldSpec("boolean", stored=True),
+    ORPHAN: FieldSpec("stored"),
     RESOURCES: FieldSpec("stored"),
     WORDS: FieldSpec("stored"),
     AUTHORS: FieldSpec("stored"),
     AUTHOR_TERMS: FieldSpec("keyword"),
-    YEAR: FieldSpec("numeric", stored=True),
+    YEAR: FieldSpec("stored"),
     TAGS: FieldSpec("keyword", stored=True),
     PAGE_LABEL: FieldSpec("stored"),
+    # the unstemmed words of title and body, once per document: "did you mean"
+    SPELL_TITLE: FieldSpec("spelling"),
+    SPELL_BODY: FieldSpec("spelling"),
 }
 
 #: Keyword fields hold several values joined by commas.
