@@ -133,6 +133,12 @@ whoosh3.W3PerDocReader.doc_field_length = _doc_field_length
 
 INDEX_NAME = "MAIN"
 MULTIPROCESS_MIN_DOCS = 300
+# Whoosh's writer sorts its postings in memory up to WRITER_MB per process and
+# merges sorted runs from disk beyond that, in Python: at ten times the real
+# corpus that doubled the writing time. Documents are written in batches of
+# SEGMENT_DOCS per process, one segment each, which stay under the limit.
+WRITER_MB = 256
+SEGMENT_DOCS = 3_000
 META_FILE = "chcsearch.json"
 MANIFEST_FILE = "manifest.json"
 RUN_FILE = "run.json"
@@ -566,7 +572,9 @@ def write_documents(
     A document whose id is already present must be in ``delete_ids``. With
     ``procs`` > 1 and many documents, Whoosh's multi-process writer analyses
     them in parallel and keeps one segment per process (full build of the
-    real corpus: 10.8 s -> 5.6 s on 2 cores).
+    real corpus: 10.8 s -> 5.6 s on 2 cores); large builds are written in
+    batches of ``SEGMENT_DOCS`` documents per process (10 times the real
+    corpus: 51 s -> 25 s).
     """
     path = str(generation.path)
     deletes = list(delete_ids)
@@ -574,21 +582,40 @@ def write_documents(
         ix = whoosh_index.create_in(path, whoosh_schema(), indexname=INDEX_NAME)
     else:
         ix = whoosh_index.open_dir(path, indexname=INDEX_NAME)
-    options: dict[str, Any] = {"limitmb": 128}
-    if procs > 1 and total >= MULTIPROCESS_MIN_DOCS and not deletes:
-        options.update(procs=procs, multisegment=True)
-    writer = ix.writer(**options)
+    parallel = procs > 1 and total >= MULTIPROCESS_MIN_DOCS
+    chunk = SEGMENT_DOCS * (procs if parallel else 1)
+    pending = iter(documents)
+    done = 0
     try:
-        for doc_id in deletes:
-            writer.delete_by_term(S.ID, doc_id)
-        for done, doc in enumerate(documents, start=1):
-            writer.add_document(**document_fields(doc))
-            if on_progress and (done % 25 == 0 or done == total):
-                on_progress(done, total)
-        writer.commit(optimize=create)
-    except BaseException:
-        writer.cancel()
-        raise
+        while True:
+            options: dict[str, Any] = {"limitmb": WRITER_MB}
+            if parallel and not (done == 0 and deletes):
+                options.update(procs=procs, multisegment=True)
+            writer = ix.writer(**options)
+            try:
+                if done == 0:
+                    for doc_id in deletes:
+                        writer.delete_by_term(S.ID, doc_id)
+                added = 0
+                for doc in pending:
+                    writer.add_document(**document_fields(doc))
+                    done += 1
+                    added += 1
+                    if on_progress and (done % 25 == 0 or done == total):
+                        on_progress(done, total)
+                    if added >= chunk:
+                        break
+                last = added < chunk
+                if create:
+                    # a new index: each batch its own segments, nothing merged again
+                    writer.commit(optimize=last and done <= chunk, merge=False)
+                else:
+                    writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            if last:
+                break
     finally:
         ix.close()
     write_query_data(generation)
