@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-archive serve content clean
+.PHONY: help install compile browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-archive serve content clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install chcsearch with its dev tools
+
+compile: $(STAMP)
+	@$(BIN)/python -m compileall -q chcsearch
 
 demo: $(STAMP) ## index the sample site content/ into index/, show it, and run a sample query
 	$(BIN)/chcsearch index content --index index
@@ -45,24 +48,24 @@ lint: $(STAMP) ## ruff and mypy
 
 bench: bench-ingest bench-relevance bench-query bench-serve bench-archive ## all benchmarks
 
-bench-ingest: $(STAMP) ## cold and no-change builds of the real corpus, beside Recoll
+bench-ingest: $(STAMP) compile ## cold and no-change builds of the real corpus, beside Recoll
 	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq recollcmd poppler-utils >/dev/null; } || \
 	  echo "Recoll not installed (apt-get install recollcmd poppler-utils): measuring chcsearch alone"
 	$(BIN)/python bench/bench_ingest.py
 
-bench-relevance: $(STAMP) ## MRR@10, nDCG@10, success@1 on the judged query set, beside plain Whoosh
+bench-relevance: $(STAMP) compile ## MRR@10, nDCG@10, success@1 on the judged query set, beside plain Whoosh
 	$(BIN)/python bench/bench_relevance.py
 
-bench-query: $(STAMP) ## warm and whole-process query latency on the real corpus, beside plain Whoosh
+bench-query: $(STAMP) compile ## warm and whole-process query latency on the real corpus, beside plain Whoosh
 	$(BIN)/python bench/bench_query.py
 
-bench-serve: $(STAMP) ## 32 clients for 30 s against chcsearch serve on the real corpus (wrk)
+bench-serve: $(STAMP) compile ## 32 clients for 30 s against chcsearch serve on the real corpus (wrk)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "wrk not installed"
 	$(BIN)/python bench/bench_serve.py
 
-bench-archive: $(STAMP) ## synthetic archives at 1x/10x/40x the corpus: build, memory, queries; pdfium beside Recoll
+bench-archive: $(STAMP) compile ## synthetic archives at 1x/10x/40x the corpus: build, memory, queries; pdfium beside Recoll
 	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq recollcmd poppler-utils >/dev/null; } || \
 	  echo "Recoll not installed (apt-get install recollcmd poppler-utils): measuring chcsearch alone"

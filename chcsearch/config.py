@@ -75,11 +75,12 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
             raise ConfigError(f"{origin}: {name} must be a folder path, got {raw!r}.")
         path = Path(str(raw)).expanduser()
         return path if path.is_absolute() else base / path
-    if kind == "generator":
+    if kind in ("generator", "extractor"):
         value = str(raw).strip().lower()
-        if value not in GENERATORS:
+        known = GENERATORS if kind == "generator" else EXTRACTORS
+        if value not in known:
             raise ConfigError(
-                f"{origin}: generator {raw!r} is not known; use one of {', '.join(GENERATORS)}."
+                f"{origin}: {kind} {raw!r} is not known; use one of {', '.join(known)}."
             )
         return value
     if kind == "jobs":
@@ -93,13 +94,6 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
                 f"got {raw!r}."
             )
         return jobs
-    if kind == "extractor":
-        value = str(raw).strip().lower()
-        if value not in EXTRACTORS:
-            raise ConfigError(
-                f"{origin}: extractor {raw!r} is not known; use one of {', '.join(EXTRACTORS)}."
-            )
-        return value
     if kind == "bool":
         if isinstance(raw, bool):
             return raw

@@ -25,7 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .levels import ancestor_paths, level_prefixes
 from .model import Document, PageMeta, PdfMeta, Problem, Resource
@@ -288,31 +288,24 @@ def plan_documents(
             problems.append(problem)
         title = placement.title_hint or meta.title
         context = " / ".join(placement.breadcrumb)
-        for number in range(1, meta.page_count + 1):
-            planned = Document(
-                id=f"{pdf_src}#page={number}",
-                source=pdf_src,
-                kind="pdf",
-                title=title,
-                url=f"{pdf_urls[pdf_src]}#page={number}",
-                section=placement.section,
-                ancestors=placement.ancestors,
-                breadcrumb=placement.breadcrumb,
-                level=placement.level,
-                weight=placement.weight,
-                group=placement.group,
-                linked_from=placement.linked_from,
-                page=number,
-                page_count=meta.page_count,
-                orphan=placement.orphan,
-                resources=(),
-                context=context,
-                fingerprint="",
-                authors=meta.authors,
-                year=meta.year,
-                page_label=meta.labels[number - 1] if number <= len(meta.labels) else "",
-            )
-            docs.append(_fingerprinted(planned, schema_version, meta.sha256))
+        docs += _pdf_page_documents(
+            pdf_src,
+            meta,
+            pdf_urls[pdf_src],
+            schema_version,
+            title=title,
+            section=placement.section,
+            ancestors=placement.ancestors,
+            breadcrumb=placement.breadcrumb,
+            level=placement.level,
+            weight=placement.weight,
+            group=placement.group,
+            linked_from=placement.linked_from,
+            orphan=placement.orphan,
+            context=context,
+            authors=meta.authors,
+            year=meta.year,
+        )
     return docs, problems
 
 
@@ -399,33 +392,51 @@ def plan_archive_documents(
         section, ancestors, breadcrumb = place(src_path)
         title = extra.title or pdf_title(src_path, meta)
         base_url = extra.url or pdf_urls[src_path]
-        for number in range(1, meta.page_count + 1):
-            planned = Document(
+        docs += _pdf_page_documents(
+            src_path,
+            meta,
+            base_url.split("#", 1)[0],
+            schema_version,
+            title=title,
+            section=section,
+            ancestors=ancestors,
+            breadcrumb=breadcrumb,
+            level="",
+            weight=None,
+            group=src_path,
+            linked_from=(),
+            orphan=False,
+            context=" / ".join(breadcrumb),
+            authors=extra.authors or meta.authors,
+            year=extra.year if extra.year is not None else meta.year,
+            tags=extra.tags,
+        )
+    return docs
+
+
+def _pdf_page_documents(
+    src_path: str, meta: PdfMeta, url: str, schema_version: int, **shared: Any
+) -> list[Document]:
+    """One planned document per physical page of a PDF; ``shared`` holds what all pages share."""
+    return [
+        _fingerprinted(
+            Document(
                 id=f"{src_path}#page={number}",
                 source=src_path,
                 kind="pdf",
-                title=title,
-                url=f"{base_url.split('#', 1)[0]}#page={number}",
-                section=section,
-                ancestors=ancestors,
-                breadcrumb=breadcrumb,
-                level="",
-                weight=None,
-                group=src_path,
-                linked_from=(),
+                url=f"{url}#page={number}",
                 page=number,
                 page_count=meta.page_count,
-                orphan=False,
                 resources=(),
-                context=" / ".join(breadcrumb),
                 fingerprint="",
-                authors=extra.authors or meta.authors,
-                year=extra.year if extra.year is not None else meta.year,
-                tags=extra.tags,
                 page_label=meta.labels[number - 1] if number <= len(meta.labels) else "",
-            )
-            docs.append(_fingerprinted(planned, schema_version, meta.sha256))
-    return docs
+                **shared,
+            ),
+            schema_version,
+            meta.sha256,
+        )
+        for number in range(1, meta.page_count + 1)
+    ]
 
 
 def with_text(
