@@ -139,6 +139,12 @@ MULTIPROCESS_MIN_DOCS = 300
 # SEGMENT_DOCS per process, one segment each, which stay under the limit.
 WRITER_MB = 256
 SEGMENT_DOCS = 3_000
+# Segments are kept as separate files, not assembled into one compound file:
+# Whoosh reads a compound file's parts through an in-memory copy (BytesIO over
+# the mapped file), so every reader held a copy of the whole index. At 40 times
+# the real corpus: a searcher's memory 555 MB -> 149 MB, the build's peak
+# 774 MB -> 522 MB, queries p95 +3 ms (files read through the OS cache).
+COMPOUND_SEGMENTS = False
 META_FILE = "chcsearch.json"
 MANIFEST_FILE = "manifest.json"
 RUN_FILE = "run.json"
@@ -588,7 +594,7 @@ def write_documents(
     done = 0
     try:
         while True:
-            options: dict[str, Any] = {"limitmb": WRITER_MB}
+            options: dict[str, Any] = {"limitmb": WRITER_MB, "compound": COMPOUND_SEGMENTS}
             if parallel and not (done == 0 and deletes):
                 options.update(procs=procs, multisegment=True)
             writer = ix.writer(**options)

@@ -95,6 +95,22 @@ def test_a_touched_page_is_read_again_and_only_it_is_rewritten(
     assert (summary.docs_added, summary.docs_updated, summary.docs_removed) == (0, 1, 0)
 
 
+def test_segments_are_plain_files_that_readers_need_not_copy(
+    sample_site: Path, index_dir: Path
+) -> None:
+    # Whoosh reads a compound segment's parts through an in-memory copy;
+    # plain segment files are read in place, by builds and updates alike.
+    settings = settings_for(sample_site, index_dir)
+    build_index(settings)
+    (sample_site / "hub" / "new-page.md").write_text(page("A new page", section="hub"))
+    summary = build_index(settings)
+    assert summary.docs_added == 1
+    generation = IndexStore(index_dir).open_current().path
+    assert not list(generation.glob("*.seg"))
+    assert list(generation.glob("*.pst")) and list(generation.glob("*.trm"))
+    assert count_documents(IndexStore(index_dir).open_current())["total"] == len(_docs(index_dir))
+
+
 def test_a_retitled_parent_updates_its_childrens_breadcrumbs(
     sample_site: Path, index_dir: Path
 ) -> None:
