@@ -140,8 +140,9 @@ def archive_for(size: int) -> tuple[Path, int]:
 
 
 def query_texts() -> list[str]:
-    lines = (PROJECT / "tests" / "relevance" / "queries.jsonl").read_text().splitlines()
-    return [json.loads(line)["query"] for line in lines if line.strip()]
+    from chcsearch.evaluate import load_queries
+
+    return [q.query for q in load_queries(PROJECT / "tests" / "relevance" / "queries.jsonl")]
 
 
 def query_latency(index_dir: Path, queries: list[str], passes: int = 3) -> tuple[float, float]:
