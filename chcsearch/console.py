@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import ChcSearchError, ConfigError
+from .results import SORTS
 
 FORMATS = ("text", "json", "jsonl", "csv", "bibtex", "ris", "trec")
-SORTS = ("relevance", "date", "title")
 KINDS = ("page", "pdf")
 
 
@@ -110,17 +110,17 @@ def run_query(
     year_range = parse_years(years)
 
     def request(query: str) -> SearchRequest:
-        return SearchRequest(
-            text=query,
-            sections=tuple(sections),
-            levels=tuple(levels),
-            kinds=tuple(kinds),
+        return SearchRequest.make(
+            query,
+            sections=sections,
+            levels=levels,
+            kinds=kinds,
             limit=limit,
             page=page,
             flat=flat,
-            authors=tuple(authors),
+            authors=authors,
             years=year_range,
-            tags=tuple(tags),
+            tags=tags,
             sort=sort,
         )
 

@@ -338,6 +338,11 @@ def has_front_matter(path: Path) -> bool:
     return bool(_FRONT_MATTER_START.match(line))
 
 
+def _not_hidden(rel: str, name: str, is_dir: bool) -> bool:
+    """Walk filter for Hugo sites and plain folders: skip dot-files and dot-folders."""
+    return not name.startswith(".")
+
+
 def scan_site(root: Path, generator: str = "auto") -> SiteScan:
     """Find the pages and published files of the site at ``root``."""
     if not root.exists():
@@ -375,11 +380,7 @@ def scan_site(root: Path, generator: str = "auto") -> SiteScan:
             if suffix in MARKDOWN_SUFFIXES:
                 problems.append(_no_front_matter(rel, source.size))
     elif config.generator == "folder":
-
-        def keep_folder(rel: str, name: str, is_dir: bool) -> bool:
-            return not name.startswith(".")
-
-        files = dict(walker.walk(root, keep_folder))
+        files = dict(walker.walk(root, _not_hidden))
         for rel, entry in files.items():
             name = posixpath.basename(rel)
             suffix = posixpath.splitext(rel)[1].lower()
@@ -394,11 +395,8 @@ def scan_site(root: Path, generator: str = "auto") -> SiteScan:
     else:
         content = root / config.content_dir
 
-        def keep_hugo(rel: str, name: str, is_dir: bool) -> bool:
-            return not name.startswith(".")
-
         if content.is_dir():
-            for rel, entry in walker.walk(content, keep_hugo):
+            for rel, entry in walker.walk(content, _not_hidden):
                 suffix = posixpath.splitext(rel)[1].lower()
                 if suffix in PAGE_SUFFIXES:
                     pages.append(_source(rel, entry, "page"))
@@ -407,7 +405,7 @@ def scan_site(root: Path, generator: str = "auto") -> SiteScan:
                     published[public] = _source(rel, entry, "pdf" if suffix == ".pdf" else "page")
         for static in config.static_dirs:
             if (root / static).is_dir():
-                for rel, entry in walker.walk(root / static, keep_hugo):
+                for rel, entry in walker.walk(root / static, _not_hidden):
                     public = posixpath.relpath(rel, static.strip("/"))
                     suffix = posixpath.splitext(rel)[1].lower()
                     published[public] = _source(rel, entry, "pdf" if suffix == ".pdf" else "page")

@@ -337,7 +337,7 @@ def plan_archive_documents(
         return " ".join(re.sub(r"\W+", " ", text).casefold().split())
 
     shared = Counter(
-        key(text)
+        text
         for meta in pdfs.values()
         for text in {key(clean_title(meta.title)), key(clean_title(meta.heading))}
         if text

@@ -56,7 +56,7 @@ from pdfminer.utils import decode_text
 
 from .cache import ExtractionCache
 from .model import PdfText, Problem
-from .pdfmeta import PdfInfo, first_heading, labels_list, merge_info, parse_xmp
+from .pdfmeta import META_VERSION, PdfInfo, first_heading, labels_list, merge_info, parse_xmp
 from .repair import REPAIR_VERSION, repair_document
 
 
@@ -66,7 +66,8 @@ def _laparams() -> LAParams:
 
 
 EXTRACTOR_KEY = (
-    f"pdfminer.six-{pdfminer.__version__}-all_texts-noflow-fasttok1-meta3-repair{REPAIR_VERSION}"
+    f"pdfminer.six-{pdfminer.__version__}-all_texts-noflow-fasttok1"
+    f"-meta{META_VERSION}-repair{REPAIR_VERSION}"
 )
 
 # ----------------------------------------------------------------------------------------

@@ -13,26 +13,26 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from .pdfmeta import PdfInfo, merge_info, parse_xmp
+from .pdfmeta import META_VERSION, PdfInfo, merge_info, parse_xmp
 
-PDFIUM_KEY = f"pypdfium2-{metadata.version('pypdfium2')}-meta3"
+PDFIUM_KEY = f"pypdfium2-{metadata.version('pypdfium2')}-meta{META_VERSION}"
 _XMP = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.S)
 
 
-def _xmp(path: str) -> PdfInfo:
+def _xmp(data: bytes) -> PdfInfo:
     """XMP packets are usually stored uncompressed; PDFium has no call for them."""
-    data = Path(path).read_bytes()
     match = _XMP.search(data)
     return parse_xmp(match.group()) if match else PdfInfo()
 
 
 def read_pages(path: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
     """Raw text per physical page, what the PDF says about itself, page labels, failed pages."""
-    document = pdfium.PdfDocument(path)
+    data = Path(path).read_bytes()  # read once: PDFium parses it, the XMP is found in it
+    document = pdfium.PdfDocument(data)
     try:
         meta = document.get_metadata_dict()
         info = merge_info(
-            _xmp(path), meta.get("Title", ""), meta.get("Author", ""), meta.get("CreationDate", "")
+            _xmp(data), meta.get("Title", ""), meta.get("Author", ""), meta.get("CreationDate", "")
         )
         pages: list[str] = []
         failed: list[int] = []

@@ -242,10 +242,6 @@ class WordAnalysis:
         self._learn(raws)
         return sorted({w for w in map(self._plain.__getitem__, raws) if w})
 
-    def terms_and_words(self, text: str) -> tuple[list[str], list[str]]:
-        """``terms(text)`` and ``words(text)``."""
-        return self.terms(text), self.words(text)
-
 
 #: One ``WordAnalysis`` per process (Whoosh's multi-process writer analyses in
 #: its worker processes); fields find it here rather than carry it, since
@@ -363,6 +359,14 @@ def document_fields(doc: Document) -> dict[str, Any]:
     if doc.spelling is not None:
         values[S.SPELL_BODY] = doc.spelling
     return values
+
+
+def recorded_extractor(meta: dict[str, Any]) -> str:
+    """The extractor that read an index's PDF text, from its ``chcsearch.json``.
+
+    Indexes written before the choice existed were all read by pdfminer.
+    """
+    return str(meta.get("extractor_name") or "pdfminer")
 
 
 def now_iso() -> str:
@@ -644,9 +648,9 @@ def query_data(reader: Any) -> dict[str, Any]:
     """Per-document data the query engine needs, read from a Whoosh reader in one pass.
 
     Field lengths (for BM25), group, section, kind, year, title and author
-    names of every
-    document number, whether it is live, the title of every section, and the
-    titles that suggestions complete (pages, and PDFs no page links). Computed
+    names of every document number, whether it is live, the title of every
+    section, and the titles that suggestions complete (pages, and PDFs no page
+    links). Computed
     when a generation is written and kept beside it, so that a new process
     answers its first query without reading these from Whoosh one document
     at a time (about 60 ms on the real corpus).
@@ -755,7 +759,7 @@ def index_status(index_dir: Path) -> dict[str, Any]:
         "site": meta.get("site"),
         "generator": meta.get("generator"),
         "extractor": meta.get("extractor"),
-        "extractor_name": meta.get("extractor_name", "pdfminer"),
+        "extractor_name": recorded_extractor(meta),
         "ocr": bool(meta.get("ocr", False)),
         "created": meta.get("created"),
         "written": meta.get("written"),

@@ -24,7 +24,14 @@ from .discover import SiteScan, resolve_resource_path, scan_site
 from .documents import plan_archive_documents, plan_documents, with_text
 from .errors import ConfigError
 from .extract import ExtractOptions, PdfJob, extract_pdfs
-from .index import Generation, IndexStore, now_iso, write_documents, write_metadata
+from .index import (
+    Generation,
+    IndexStore,
+    now_iso,
+    recorded_extractor,
+    write_documents,
+    write_metadata,
+)
 from .model import BuildSummary, Document, PageMeta, PdfMeta, PdfText, Problem, SourceFile
 from .parse import parse_page
 from .schema import SCHEMA_VERSION
@@ -110,7 +117,7 @@ def _previous(
         return None, f"the index was built from another site ({meta.get('site')})"
     if meta.get("generator") != scan.config.generator:
         return None, f"the site is now read as {scan.config.generator}, was {meta.get('generator')}"
-    old_extractor = meta.get("extractor_name", "pdfminer")
+    old_extractor = recorded_extractor(meta)
     if old_extractor != options.extractor:
         raise ConfigError(
             f"the index in {settings.index_dir} holds text read by the {old_extractor} extractor; "
@@ -241,7 +248,7 @@ def _extract_options(store: IndexStore, settings: IndexSettings) -> ExtractOptio
             recorded = current.meta()
         except (OSError, ValueError):
             recorded = {}
-    extractor = settings.extractor or recorded.get("extractor_name") or "pdfminer"
+    extractor = settings.extractor or recorded_extractor(recorded)
     ocr = settings.ocr if settings.ocr is not None else bool(recorded.get("ocr", False))
     return ExtractOptions(extractor, settings.pdf_timeout, ocr)
 

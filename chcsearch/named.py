@@ -55,7 +55,7 @@ def existing_collection_dir(name: str, env: Mapping[str, str]) -> Path:
 
 def list_collections(env: Mapping[str, str]) -> list[dict[str, Any]]:
     """Every collection with an index: name, folder, source, counts, when written."""
-    from .index import IndexStore
+    from .index import IndexStore, recorded_extractor
 
     folder = data_home(env) / "collections"
     found = []
@@ -70,7 +70,7 @@ def list_collections(env: Mapping[str, str]) -> list[dict[str, Any]]:
                 "index_dir": str(path),
                 "site": meta.get("site"),
                 "generator": meta.get("generator"),
-                "extractor": meta.get("extractor_name", "pdfminer"),
+                "extractor": recorded_extractor(meta),
                 "written": meta.get("written"),
                 "counts": meta.get("counts", {}),
             }

@@ -33,9 +33,10 @@ def ocr_pages(path: str, numbers: Sequence[int]) -> tuple[dict[int, str], list[P
     """Text of the given physical pages (1-based) read by Tesseract."""
     found: dict[int, str] = {}
     problems: list[Problem] = []
-    if missing_tools():
+    missing = missing_tools()
+    if missing:
         return found, [
-            Problem("ocr-failed", "", "OCR tools are missing: " + ", ".join(missing_tools()) + ".")
+            Problem("ocr-failed", "", "OCR tools are missing: " + ", ".join(missing) + ".")
         ]
     with tempfile.TemporaryDirectory(prefix="chcsearch-ocr-") as folder:
         for number in numbers:

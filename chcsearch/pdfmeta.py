@@ -9,6 +9,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+#: Part of both extractors' cache keys: raise it when what is read about a
+#: PDF (title, authors, year, labels, first heading) changes.
+META_VERSION = 3
+
 _JUNK_TITLE = re.compile(
     r"^(untitled|slide \d+|powerpoint presentation|document\d*|microsoft (word|powerpoint) - .*"
     r"|merged ?file\d*|final report|report|title|.*\.(docx?|pptx?|indd|pdf|qxd|tex|dvi))$",

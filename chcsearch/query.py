@@ -63,8 +63,6 @@ STORED_CACHE = 512  # documents whose stored fields a Searcher keeps (a few MB)
 # site's query without its 150 ms import
 ARRAY_ENGINE_DOCS = 10_000
 TABLE_BUDGET = 2_000_000  # document entries of the score tables an engine keeps (~200 MB)
-MAX_LIMIT = 100
-SORTS = ("relevance", "date", "title")
 SECTION_ALIAS = "section"
 LEVEL_ALIAS = "level"
 
@@ -666,7 +664,7 @@ class _Engine:
         scores = value
         flat = request.flat
         group = self.group
-        first = (request.page - 1) * request.limit
+        first = request.offset
         wanted = first + request.limit
         by_section: dict[str, Any]
         by_kind: dict[str, Any]
@@ -925,7 +923,7 @@ class _ArrayEngine(_Engine):
         mask, dense = value
         docs = np.flatnonzero(mask)
         scores = dense[docs]
-        first = (request.page - 1) * request.limit
+        first = request.offset
         wanted = first + request.limit
         # every matching document, best first, then by document number
         order = np.lexsort((docs, -scores))
@@ -1108,18 +1106,18 @@ class Searcher:
         report pages under the page that links them. ``explain`` fills
         ``SearchResults.explain`` and each hit's ``explain``.
         """
-        request = SearchRequest(
-            text=query,
-            sections=tuple(sections),
-            levels=tuple(levels),
-            kinds=tuple(kinds),
-            limit=max(1, min(int(limit), MAX_LIMIT)),
-            page=max(1, int(page)),
+        request = SearchRequest.make(
+            query,
+            sections=sections,
+            levels=levels,
+            kinds=kinds,
+            limit=limit,
+            page=page,
             flat=flat,
-            authors=tuple(authors),
+            authors=authors,
             years=years,
-            tags=tuple(tags),
-            sort=sort if sort in SORTS else "relevance",
+            tags=tags,
+            sort=sort,
         )
         return self.run(request, explain=explain)
 
@@ -1350,8 +1348,7 @@ class Searcher:
 
     @staticmethod
     def _snip(fields: dict[str, Any], finder: WordFinder) -> Snip:
-        lowered = fields["_lower"] if len(fields["_lower"]) == len(fields["_line"]) else None
-        snippet = make_snippet(fields["_line"], finder, lowered=lowered)
+        snippet = make_snippet(fields["_line"], finder, lowered=fields["_lower"])
         return Snip(snippet.text, snippet.html(), snippet.spans)
 
     def _hit(
@@ -1557,7 +1554,7 @@ def search_collections(searchers: Mapping[str, Searcher], request: SearchRequest
         hits.sort(key=lambda hit: -(hit.year or 0))
     elif request.sort == "title":
         hits.sort(key=lambda hit: hit.title.casefold())
-    first = (request.page - 1) * request.limit
+    first = request.offset
 
     def merged(facets: Iterable[FacetValue]) -> tuple[FacetValue, ...]:
         counts: dict[str, int] = {}

@@ -72,7 +72,7 @@ def status_text(status: Mapping[str, Any]) -> str:
     lines = [
         f"Index      {status['index_dir']} ({status['generation']}, schema version {status['schema_version']})",
         f"Source     {status['site']} ({status['generator']})",
-        f"PDF text   {status.get('extractor_name', 'pdfminer')}"
+        f"PDF text   {status['extractor_name']}"
         + (", OCR of pages with no text" if status.get("ocr") else ""),
         f"Last run   {run.get('finished', 'unknown')} ({run.get('seconds', 0):.1f} s, "
         f"{run.get('files_read', 0):,} files read, {run.get('pdfs_extracted', 0):,} PDFs extracted)",
@@ -115,10 +115,13 @@ def page_ref(number: int, label: str = "") -> str:
     return f"{number} ({label})" if label and label != str(number) else str(number)
 
 
+def _page_list(pages: list[tuple[int, str]]) -> str:
+    """``12 (iv), 14, 31`` for (physical page, label) pairs in page order."""
+    return ", ".join(page_ref(n, lb) for n, lb in pages)
+
+
 def _pages(pages: list[tuple[int, str]]) -> str:
-    return ("p. " if len(pages) == 1 else "pp. ") + ", ".join(
-        page_ref(n, lb) for n, lb in sorted(pages)
-    )
+    return ("p. " if len(pages) == 1 else "pp. ") + _page_list(sorted(pages))
 
 
 def parts_line(hit: Hit) -> str:
@@ -163,7 +166,7 @@ def results_text(results: SearchResults, *, colour: bool) -> str:
         lines.append(f"Searched for: {results.corrected_query}")
     lines += [style(f"note: {note}", DIM) for note in results.notes]
     lines += [style(line, DIM) for line in results.explain]
-    first = (results.page - 1) * results.limit
+    first = results.request.offset
     for number, hit in enumerate(results.results, start=first + 1):
         lines.append("")
         printed = (
@@ -239,7 +242,7 @@ def results_csv(results: SearchResults, *, header: bool = True, query_id: str | 
     columns = (["query_id"] if query_id is not None else []) + CSV_COLUMNS
     if header:
         writer.writerow(columns)
-    first = (results.page - 1) * results.limit
+    first = results.request.offset
     for rank, hit in enumerate(results.results, start=first + 1):
         row = [
             rank,
@@ -249,7 +252,7 @@ def results_csv(results: SearchResults, *, header: bool = True, query_id: str | 
             hit.url,
             hit.page or "",
             hit.page_label,
-            ", ".join(page_ref(n, lb) for n, lb in _pdf_pages(hit)),
+            _page_list(_pdf_pages(hit)),
             hit.kind,
             hit.section,
             " > ".join(hit.breadcrumb),
@@ -295,7 +298,7 @@ def _bib_key(hit: Hit, rank: int) -> str:
 def results_bibtex(results: SearchResults) -> str:
     """One ``@misc`` entry per result, with the pages (and printed labels) it points at."""
     entries = []
-    first = (results.page - 1) * results.limit
+    first = results.request.offset
     for rank, hit in enumerate(results.results, start=first + 1):
         fields = [("title", "{" + _bib(hit.title) + "}")]
         if hit.authors:
@@ -304,7 +307,7 @@ def results_bibtex(results: SearchResults) -> str:
             fields.append(("year", str(hit.year)))
         pages = _pdf_pages(hit)
         if pages:
-            fields.append(("pages", ", ".join(page_ref(n, lb) for n, lb in sorted(pages))))
+            fields.append(("pages", _page_list(pages)))
         fields.append(
             ("howpublished", "\\url{" + hit.url.replace("%", "\\%").replace("#", "\\#") + "}")
         )
@@ -332,12 +335,12 @@ def results_ris(results: SearchResults) -> str:
         lines += [f"AU  - {_line(author)}" for author in hit.authors]
         if hit.year:
             lines.append(f"PY  - {hit.year}")
-        pages = sorted(_pdf_pages(hit))
+        pages = _pdf_pages(hit)
         if pages:
             lines.append(f"SP  - {pages[0][0]}")
             if len(pages) > 1:
                 lines.append(f"EP  - {pages[-1][0]}")
-            lines.append("N1  - Pages: " + ", ".join(page_ref(n, lb) for n, lb in pages))
+            lines.append("N1  - Pages: " + _page_list(pages))
         lines.append(f"UR  - {hit.url}")
         if hit.breadcrumb:
             lines.append("N1  - Section: " + _line(" > ".join(hit.breadcrumb)))
@@ -350,7 +353,7 @@ def results_ris(results: SearchResults) -> str:
 
 def trec_lines(query_id: str, results: SearchResults, tag: str = "chcsearch") -> list[str]:
     """A TREC run: ``qid Q0 docid rank score tag``, docid being the result's source file."""
-    first = (results.page - 1) * results.limit
+    first = results.request.offset
     return [
         f"{query_id} Q0 {hit.source.replace(' ', '%20')} {rank} {hit.score:.4f} {tag}"
         for rank, hit in enumerate(results.results, start=first + 1)

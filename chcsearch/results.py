@@ -6,8 +6,13 @@ so that answering a query loads only what it uses.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+#: The orders a result list can take; the first is the default.
+SORTS = ("relevance", "date", "title")
+MAX_LIMIT = 100  # results per page
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,43 @@ class SearchRequest:
     years: tuple[int, int] | None = None
     tags: tuple[str, ...] = ()
     sort: str = "relevance"
+
+    @classmethod
+    def make(
+        cls,
+        text: str,
+        *,
+        sections: Iterable[str] = (),
+        levels: Iterable[str] = (),
+        kinds: Iterable[str] = (),
+        limit: int = 10,
+        page: int = 1,
+        flat: bool = False,
+        authors: Iterable[str] = (),
+        years: tuple[int, int] | None = None,
+        tags: Iterable[str] = (),
+        sort: str = "relevance",
+    ) -> SearchRequest:
+        """A request from loose arguments: ``limit`` kept within 1..``MAX_LIMIT``,
+        ``page`` from 1, an unknown ``sort`` read as relevance."""
+        return cls(
+            text=text,
+            sections=tuple(sections),
+            levels=tuple(levels),
+            kinds=tuple(kinds),
+            limit=max(1, min(int(limit), MAX_LIMIT)),
+            page=max(1, int(page)),
+            flat=flat,
+            authors=tuple(authors),
+            years=years,
+            tags=tuple(tags),
+            sort=sort if sort in SORTS else SORTS[0],
+        )
+
+    @property
+    def offset(self) -> int:
+        """How many results come before this page."""
+        return (self.page - 1) * self.limit
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ index written with another version is refused with a message to rebuild it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -96,11 +97,12 @@ FIELDS: dict[str, FieldSpec] = {
 KEYWORD_SEPARATOR = ","
 
 
+_NAME_WORD = re.compile(r"[^\W\d_]+")
+
+
 def author_terms(name: str) -> list[str]:
     """The filter terms of an author's name: its words, lower-cased (``"Peter Diggle"`` -> peter, diggle)."""
-    import re
-
-    return [word.lower() for word in re.findall(r"[^\W\d_]+", name) if len(word) > 1]
+    return [word.lower() for word in _NAME_WORD.findall(name) if len(word) > 1]
 
 
 def keyword_term(value: str) -> str:

@@ -108,7 +108,8 @@ def _clip(text: str, start: int, end: int) -> tuple[int, int]:
 
 def one_line(text: str) -> str:
     """The text on one line with single spaces, as snippets are cut from it."""
-    return text.replace("\n", " ") if "  " not in text else " ".join(text.split())
+    line = text.replace("\n", " ")
+    return line if "  " not in line else " ".join(line.split())
 
 
 def make_snippet(
@@ -117,10 +118,10 @@ def make_snippet(
     """The window of about ``size`` characters with the most distinct matched words.
 
     Ties go to more matches, then to the earlier window. Without matches the
-    text's opening is returned. ``lowered`` may give ``one_line(text).lower()``
-    when the caller keeps it.
+    text's opening is returned. A caller that keeps the text already on one
+    line (``one_line``) gives it with its lower case as ``lowered``.
     """
-    flat = one_line(text)
+    flat = one_line(text) if lowered is None else text
     matches = finder.spans(flat, MAX_MATCHES, lowered) if finder else []
     if not matches:
         start, end = _clip(flat, 0, min(len(flat), size))
