@@ -21,6 +21,7 @@ from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
 from .discover import SiteScan, page_url, resolve_resource_path
 from .model import Page, PageMeta, Problem, Resource, ResourceKind, SourceFile
+from .pdfmeta import YEAR
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -545,9 +546,7 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _year(value: Any) -> int | None:
-    match = (
-        re.search(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)", str(value)) if value is not None else None
-    )
+    match = YEAR.search(str(value)) if value is not None else None
     return int(match.group(1)) if match else None
 
 
@@ -555,7 +554,6 @@ def text_to_paragraphs(text: str) -> tuple[str, tuple[str, ...]]:
     """A plain-text note as paragraphs (one a line); its first line counts as its heading."""
     blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", text)]
     paragraphs = [b for b in blocks if b]
-    first = paragraphs[0] if paragraphs else ""
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     heading = first_line if first_line and len(first_line.split()) <= 15 else ""
-    return "\n".join(paragraphs), (heading,) if heading and first else ()
+    return "\n".join(paragraphs), (heading,) if heading else ()

@@ -25,7 +25,8 @@ _DATE_ONLY = re.compile(
     r"|\d{4}-\d\d(-\d\d)?|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})$",
     re.I,
 )
-_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+#: A plausible year standing alone in a text.
+YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _NS = {
     "x": "adobe:ns:meta/",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -62,7 +63,7 @@ def year_of(raw: str) -> int | None:
     leading = re.match(r"(\d{4})(?:\d|-|$)", text)  # D:20190314…, 2019-03-14
     if leading and 1500 <= int(leading.group(1)) <= 2099:
         return int(leading.group(1))
-    match = _YEAR.search(text)
+    match = YEAR.search(text)
     return int(match.group(1)) if match else None
 
 

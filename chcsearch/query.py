@@ -583,6 +583,8 @@ class _Engine:
     def _union(self, results: list[Scores], *, coordinate: bool) -> Scores:
         # Start from the largest result (a copy made in C) and add the others,
         # so that the Python loop runs over the smaller results only.
+        if len(results) == 1 and not coordinate:
+            return results[0]  # score tables are never changed in place (see _scale)
         results = sorted(results, key=len, reverse=True)
         scores = dict(results[0]) if results else {}
         counts: Counter[int] = Counter()
@@ -601,7 +603,7 @@ class _Engine:
 
     def _intersect(self, results: list[Scores]) -> Scores:
         results = sorted(results, key=len)
-        scores = dict(results[0])
+        scores = results[0]  # each step below makes a new dict
         for other in results[1:]:
             scores = {d: s + other[d] for d, s in scores.items() if d in other}
         return scores
