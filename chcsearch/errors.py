@@ -53,12 +53,44 @@ class IndexLockedError(ChcSearchError):
     http_status = 409
 
 
+class IndexDamagedError(IndexAccessError):
+    """The index's files do not match the checksums its generation recorded.
+
+    ``chcsearch index`` repairs it (the next run rebuilds from the text cache).
+    """
+
+
+class IndexWriteError(ChcSearchError):
+    """The index folder cannot be written: read-only, full, or a lock path that is not a file.
+
+    The previous index is left as it was.
+    """
+
+    exit_code = 3
+    http_status = 500
+
+
+class QueryRefusedError(ChcSearchError):
+    """A query the engine will not run because of what it would cost (a leading wildcard, say)."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class SearchTimeoutError(ChcSearchError):
+    """A search passed its time limit and was stopped; nothing it computed was kept."""
+
+    exit_code = 6
+    http_status = 503
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success (warnings about the content do not change this)",
     1: "unexpected internal error (please report it, with --traceback output)",
     2: "usage error: unknown command or option, or a bad option value",
-    3: "bad input: the site folder or a configuration value is wrong",
-    4: "index problem: no index there, or it must be rebuilt (--rebuild)",
+    3: "bad input: the site folder or a configuration value is wrong, or the index folder cannot be written",
+    4: "index problem: no index there, it is damaged, or it must be rebuilt (--rebuild)",
     5: "the index is locked by another chcsearch index run",
+    6: "the search passed its time limit and was stopped",
     130: "interrupted (Ctrl-C); the previous index is left as it was",
 }
