@@ -26,13 +26,21 @@ class Deadline:
     def expired(self) -> bool:
         return self.at is not None and time.monotonic() > self.at
 
+    def remaining(self) -> float | None:
+        """Seconds left (0 once passed), or None for no limit."""
+        return None if self.at is None else max(0.0, self.at - time.monotonic())
+
+    def error(self) -> SearchTimeoutError:
+        """The error a search stopped by this deadline raises."""
+        return SearchTimeoutError(
+            f"the search took longer than {self.seconds or 0:g} s and was stopped; "
+            "try fewer or more specific words"
+        )
+
     def check(self) -> None:
         """Raise ``SearchTimeoutError`` if the deadline has passed."""
         if self.at is not None and time.monotonic() > self.at:
-            raise SearchTimeoutError(
-                f"the search took longer than {self.seconds:g} s and was stopped; "
-                "try fewer or more specific words"
-            )
+            raise self.error()
 
 
 #: The deadline of a search with no time limit.

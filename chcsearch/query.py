@@ -12,19 +12,29 @@ match more of them; ``"phrases"``, ``+required``, ``-excluded``,
 ``AND``/``OR``/``NOT`` and parentheses; ``title:``, ``section:`` (a subtree),
 ``level:`` (a numbering subtree) and ``kind:`` prefixes; ``word*`` prefix
 wildcards (at most 50 expansions, the commonest). A query whose syntax cannot
-be read is searched as its plain words, and the results say so.
+be read, or that nests or combines more than the limits below, is searched as
+its plain words, and the results say so.
+
+What a search may cost is bounded by work, not only by counts: wildcards
+expand within a budget of index words read (``QueryBudget``), a wildcard
+needs 2 letters before it (else ``QueryRefusedError``), boosts are clamped,
+and every long loop checks the search's ``Deadline``. A search stopped by
+its deadline leaves the caches as if it never ran.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import heapq
 import itertools
 import json
 import math
 import re
+import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +42,8 @@ from types import TracebackType
 from typing import Any
 
 from . import schema as S
+from .deadline import NEVER, Deadline
+from .errors import ChcSearchError, QueryRefusedError
 from .index import INDEX_NAME, QUERY_DATA_FILE, IndexStore, query_data, text_analyzer, whoosh_schema
 from .results import FacetValue, Hit, Part, SearchRequest, SearchResults, Snip
 from .snippets import WordFinder, make_snippet, one_line
@@ -58,6 +70,11 @@ MAX_QUERY_CHARS = 1000
 MAX_WORDS = 32
 MAX_EXPANSIONS = 50
 MAX_PARTS = 5
+MAX_DEPTH = 8  # nesting of parentheses
+MAX_PHRASES = 8
+MAX_OPERATORS = 16  # AND, OR, NOT and +/- words
+MAX_BOOST = 10.0  # word^N: N is clamped to [0, MAX_BOOST]
+SURFACE_CACHE = 4096  # query terms whose surface words a generation keeps
 STORED_CACHE = 512  # documents whose stored fields a Searcher keeps (a few MB)
 # numpy is imported only for indexes this large: a new process answers a small
 # site's query without its 150 ms import
@@ -72,6 +89,40 @@ _QUESTION_MARK = re.compile(r"(?<=[^\W_])\?+(?=\s|$)")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 _FIELD_PREFIX = re.compile(r"(?<![\w:])(\w+):")
+_QUOTED = re.compile(r'"[^"]*"')
+_WILDCARD = re.compile(r"[*?]")
+_LETTER = re.compile(r"[^\W_]")
+
+
+@dataclass(frozen=True)
+class QueryBudget:
+    """What one search may spend reading the term index for wildcards and completions.
+
+    A wildcard is expanded from the sorted term list, reading at most
+    ``prefix_scan`` words for one wildcard in one field and ``query_scan``
+    for the whole query, and becomes at most ``prefix_terms`` words (the
+    commonest of those read) and ``query_terms`` for the whole query. A
+    query with many wildcards shares the query budget equally among them,
+    so each still gets its commonest words. The same budgets bound the
+    surface words found for highlighting and ``Searcher.suggest``.
+    """
+
+    prefix_scan: int = 2_000
+    query_scan: int = 10_000
+    prefix_terms: int = MAX_EXPANSIONS
+    query_terms: int = 1_000
+
+    def share(self, wildcards: int) -> tuple[int, int]:
+        """Words read and words kept for each of ``wildcards`` wildcard terms of one query."""
+        n = max(wildcards, 1)
+        return (
+            max(1, min(self.prefix_scan, self.query_scan // n)),
+            max(1, min(self.prefix_terms, self.query_terms // n)),
+        )
+
+
+DEFAULT_BUDGET = QueryBudget()
+CHECK_EVERY = 256  # loop iterations between deadline checks where a check per item would cost
 
 
 @dataclass(frozen=True)
@@ -195,8 +246,10 @@ def _plain_words(text: str) -> str:
 def build_query(request: SearchRequest) -> QueryPlan:
     """Plan a search: parse the query text and build the filter. No index is read.
 
-    Never raises for bad syntax: such a query is planned as its plain words,
-    with a note and ``fell_back`` set.
+    Never raises for bad syntax: such a query, or one beyond the limits of
+    nesting, phrases and operators, is planned as its plain words, with a
+    note and ``fell_back`` set. Raises ``QueryRefusedError`` for a wildcard
+    with fewer than 2 letters before it, which would read the whole index.
     """
     notes: list[str] = []
     text = " ".join(_CONTROL.sub(" ", request.text).split())
@@ -214,22 +267,94 @@ def build_query(request: SearchRequest) -> QueryPlan:
         notes.append(f"the query was cut to its first {MAX_WORDS} words")
     fell_back = False
     parsed: wq.Query | None = _words_query(text)
-    if parsed is None and _well_formed(text):
-        try:
-            parsed = _parser().parse(text, normalize=False)
-        except Exception:  # the parser has no error type of its own; any failure means fall back
-            parsed = None
+    reason: str | None = None
+    if parsed is None:
+        _refuse_leading_wildcards(text)
+        reason = _beyond_limits(text)
+        if reason is None and not _well_formed(text):
+            reason = "the query's syntax could not be read"
+        if reason is None:
+            # the parser has no error type of its own; any failure means fall back
+            try:
+                parsed = _parser().parse(text, normalize=False)
+            except Exception:
+                reason = "the query's syntax could not be read"
     if parsed is None:
         fell_back = True
         plain = _plain_words(text)
-        notes.append(f"the query's syntax could not be read, so its words were searched: {plain}")
+        notes.append(f"{reason}, so its words were searched: {plain}")
         text = plain
         parsed = _words_query(plain) or _parser().parse(plain, normalize=False)
+    elif "^" in text:
+        parsed, clamped = _clamp_boosts(parsed)
+        if clamped:
+            notes.append(f"boosts (word^N) were limited to 0–{MAX_BOOST:g}")
     parsed, field_filters = _hoist_filters(parsed)
     filt = build_filter(request)
     if field_filters is not None:
         filt = field_filters if filt is None else wq.And([filt, field_filters])
     return QueryPlan(request, text, parsed, filt, fell_back, tuple(notes))
+
+
+def _refuse_leading_wildcards(text: str) -> None:
+    """Raise ``QueryRefusedError`` for a wildcard word with fewer than 2 letters before ``*`` or ``?``.
+
+    Such a word would read the whole vocabulary. Words of wildcards alone
+    (``*``, ``*:*``) are syntax the fallback drops, not refused.
+    """
+    unquoted = _QUOTED.sub(" ", text)
+    for token in unquoted.replace("(", " ").replace(")", " ").replace('"', " ").split():
+        if "*" not in token and "?" not in token:
+            continue
+        bare = token.lstrip("+-").split(":", 1)[-1]
+        if not _LETTER.search(bare):
+            continue
+        head = _WILDCARD.split(bare, maxsplit=1)[0]
+        if len(head) < 2:
+            raise QueryRefusedError(
+                f"{token!r} has a wildcard with fewer than 2 letters before it, which would read "
+                "every word of the index; put at least 2 letters before * or ? (for example co*)"
+            )
+
+
+def _beyond_limits(text: str) -> str | None:
+    """Why the query is too complex to parse (nesting, phrases, operators), or None. Linear."""
+    phrases = text.count('"') // 2
+    if phrases > MAX_PHRASES:
+        return f"the query has {phrases} phrases (at most {MAX_PHRASES})"
+    unquoted = _QUOTED.sub(" ", text)
+    depth = deepest = 0
+    for char in unquoted:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        return f"the query nests parentheses {deepest} deep (at most {MAX_DEPTH})"
+    tokens = unquoted.replace("(", " ").replace(")", " ").split()
+    operators = sum(1 for t in tokens if t in _OPERATORS or t[0] in "+-")
+    if operators > MAX_OPERATORS:
+        return f"the query has {operators} operators (at most {MAX_OPERATORS})"
+    return None
+
+
+def _clamp_boosts(q: wq.Query) -> tuple[wq.Query, bool]:
+    """The query with every boost within [0, ``MAX_BOOST``] (NaN becomes 1), and whether any changed."""
+    changed = False
+
+    def clamp(node: wq.Query) -> wq.Query:
+        nonlocal changed
+        if not node.is_leaf():
+            node = node.apply(clamp)
+        boost = getattr(node, "boost", 1.0)
+        if not 0.0 <= boost <= MAX_BOOST:  # NaN fails both comparisons
+            node = node.copy()
+            node.boost = 1.0 if math.isnan(boost) else min(max(boost, 0.0), MAX_BOOST)
+            changed = True
+        return node
+
+    return clamp(q), changed
 
 
 #: Fields that narrow a search rather than score it: ``section:``, ``level:``, ``kind:``.
@@ -328,7 +453,8 @@ class _Tables:
 
     Bounded by the number of entries they hold in all (a document's score in
     a table costs about 100 bytes), so a long-running server does not grow
-    with every new word it is asked for.
+    with every new word it is asked for. A table is put only once it is
+    complete, and is never changed afterwards.
     """
 
     def __init__(self, budget: int) -> None:
@@ -345,6 +471,9 @@ class _Tables:
 
     def put(self, key: Any, table: Any, size: int) -> Any:
         """Keep ``table``, which holds about ``size`` document entries."""
+        replaced = self._tables.pop(key, None)
+        if replaced is not None:
+            self.held -= replaced[1]
         self._tables[key] = (table, size + 1)
         self.held += size + 1
         while self.held > self.budget and len(self._tables) > 1:
@@ -388,6 +517,8 @@ class _Engine:
         }
         # term scores, documents and positions by term
         self._tables = _Tables(TABLE_BUDGET)
+        #: the deadline of the search running now (the Searcher's lock keeps it to one)
+        self.deadline: Deadline = NEVER
         self.group: list[str] = data[S.GROUP]
         self.section: list[str] = [s or "" for s in data[S.SECTION]]
         self.kind: list[str] = data[S.KIND]
@@ -449,6 +580,7 @@ class _Engine:
         key = ("docs", fieldname, text)
         ids: frozenset[int] | None = self._tables.get(key)
         if ids is None:
+            self.deadline.check()
             ids = frozenset()
             if (fieldname, text) in self.reader:
                 ids = frozenset(
@@ -462,6 +594,7 @@ class _Engine:
         key = ("term", fieldname, text)
         cached: Scores | None = self._tables.get(key)
         if cached is None:
+            self.deadline.check()
             found = self._bm25(fieldname, text)
             if found is None:
                 cached = dict.fromkeys(self.docset(fieldname, text), 0.0)
@@ -478,6 +611,7 @@ class _Engine:
         key = ("positions", fieldname, text)
         found: dict[int, Any] | None = self._tables.get(key)
         if found is None:
+            self.deadline.check()
             found = {}
             if (fieldname, text) in self.reader:
                 for docnum, positions in self.reader.postings(fieldname, text).items_as(
@@ -495,7 +629,10 @@ class _Engine:
         for word in words[1:]:
             candidates &= self.docset(fieldname, word)
         found = set()
-        for docnum in candidates:
+        check = self.deadline.check
+        for n, docnum in enumerate(candidates):
+            if not n % CHECK_EVERY:
+                check()
             starts = list(self._word_positions(fieldname, words[0])[docnum])
             for word in words[1:]:
                 following = self._word_positions(fieldname, word)[docnum]
@@ -513,8 +650,10 @@ class _Engine:
 
         With ``words``, ``q`` is the query's top level: if it is an OR, its
         children are the query's words, and a document's score is scaled by
-        the share of them it matches (see ``coordination``).
+        the share of them it matches (see ``coordination``). Each node
+        checks ``self.deadline``.
         """
+        self.deadline.check()
         if isinstance(q, wq.Term):
             return self._term(q.fieldname, q.text, q.boost)
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
@@ -687,8 +826,9 @@ class _Engine:
                     by_section.setdefault(section, set()).add(key)
             kinds = set(zip(keys, map(self.kind.__getitem__, scores), strict=True))
             by_kind = Counter(kind for _, kind in kinds)
+        self.deadline.check()
         if request.sort == "relevance":
-            ordered = _best_results(scores, None if flat else group, wanted)
+            ordered = _best_results(scores, None if flat else group, wanted, self.deadline)
         else:
             ordered = self._sorted_results(scores, request)
         page: Page = []
@@ -706,7 +846,10 @@ class _Engine:
         best: dict[Any, float] = {}
         lead: dict[Any, int] = {}
         group = self.group
-        for docnum, score in scores.items():
+        check = self.deadline.check
+        for n, (docnum, score) in enumerate(scores.items()):
+            if not n % 4096:
+                check()
             key = docnum if request.flat else group[docnum]
             top = best.get(key)
             if top is None or score > top or (score == top and docnum < lead[key]):
@@ -725,7 +868,9 @@ def _order_results(
     return sorted(best, key=lambda k: (title[lead[k]].casefold(), -best[k], lead[k]))
 
 
-def _best_results(scores: Scores, group: list[str] | None, wanted: int) -> list[Any]:
+def _best_results(
+    scores: Scores, group: list[str] | None, wanted: int, deadline: Deadline = NEVER
+) -> list[Any]:
     """The first ``wanted`` results in order: by best score, then lowest document number.
 
     ``group`` maps a document to its result (None: each document is one). Takes
@@ -748,6 +893,7 @@ def _best_results(scores: Scores, group: list[str] | None, wanted: int) -> list[
         return found
 
     while True:
+        deadline.check()
         top = heapq.nlargest(take, scores, key=scores.__getitem__)
         if len(top) == len(scores):
             return list(results_of(top))
@@ -804,12 +950,15 @@ class _ArrayEngine(_Engine):
         key = ("array", fieldname, text)
         cached = self._tables.get(key)
         if cached is None:
+            self.deadline.check()
             found = self._bm25(fieldname, text)
             if found is None:
                 ids = np.fromiter(sorted(self.docset(fieldname, text)), dtype=np.int64)
                 cached = (ids, np.zeros(ids.size))
             else:
                 cached = (np.array(found[0], dtype=np.int64), np.array(found[1]))
+            for array in cached:
+                array.flags.writeable = False  # shared by every later query
             self._tables.put(key, cached, cached[0].size // 8 + 1)
         return cached  # type: ignore[no-any-return]
 
@@ -922,6 +1071,7 @@ class _ArrayEngine(_Engine):
 
     def rank(self, value: Any, request: SearchRequest) -> Ranked:
         np = self.np
+        self.deadline.check()
         mask, dense = value
         docs = np.flatnonzero(mask)
         scores = dense[docs]
@@ -1002,7 +1152,8 @@ class _Generation:
     index: Any
     searcher: Any
     engine: _Engine
-    surfaces: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: a query term's surface words, and how many index words finding them read
+    surfaces: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)
     stored: dict[int, dict[str, Any]] = field(default_factory=dict)
     vocabulary: dict[str, list[str]] | None = (
         None  # spelling words by first letter, loaded when needed
@@ -1012,16 +1163,30 @@ class _Generation:
 class Searcher:
     """Search an index; keeps it open and follows newer generations by itself.
 
+    Threads: one ``Searcher`` may be shared by several threads and gives each
+    exactly the answers it would give them one at a time. Whoosh readers and
+    the kept score tables are not thread-safe, so searches (``run``,
+    ``search``, ``suggest``) take turns on a lock, which is also held while a
+    newer generation is opened, so a reader in use is never closed. A search
+    given a ``Deadline`` stops with ``SearchTimeoutError`` once it passes,
+    waiting for its turn included, and leaves the caches as they were or
+    with complete entries only.
+
     >>> with Searcher(Path("index")) as searcher:  # doctest: +SKIP
     ...     results = searcher.search("stroke", sections=["greater-manchester"])
     """
 
-    def __init__(self, index_dir: Path, *, engine: str = "auto") -> None:
+    def __init__(
+        self, index_dir: Path, *, engine: str = "auto", budget: QueryBudget = DEFAULT_BUDGET
+    ) -> None:
         """``engine``: ``auto`` (arrays from ``ARRAY_ENGINE_DOCS`` documents up),
-        ``dict`` or ``array``; both give the same results."""
+        ``dict`` or ``array``; both give the same results. ``budget`` bounds
+        the work of wildcards and completions."""
         if engine not in ("auto", "dict", "array"):
             raise ValueError(f"engine must be auto, dict or array, not {engine!r}")
         self.engine_kind = engine
+        self.budget = budget
+        self._lock = threading.RLock()
         self.index_dir = index_dir
         self._store = IndexStore(index_dir)
         self._stamp: tuple[int, int] | None = None
@@ -1065,13 +1230,32 @@ class Searcher:
     @property
     def generation(self) -> str:
         """The name of the index generation searched now."""
-        return self._fresh().name
+        with self._lock:
+            return self._fresh().name
 
     def close(self) -> None:
-        if self._gen is not None:
-            self._gen.searcher.close()
-            self._gen.index.close()
-            self._gen = None
+        with self._lock:
+            if self._gen is not None:
+                self._gen.searcher.close()
+                self._gen.index.close()
+                self._gen = None
+
+    @contextmanager
+    def _turn(self, deadline: Deadline) -> Iterator[_Generation]:
+        """Hold the lock (waiting at most until the deadline) on a fresh generation."""
+        remaining = deadline.remaining()
+        if not self._lock.acquire(timeout=-1 if remaining is None else remaining):
+            raise deadline.error()
+        try:
+            deadline.check()
+            gen = self._fresh()
+            gen.engine.deadline = deadline
+            try:
+                yield gen
+            finally:
+                gen.engine.deadline = NEVER
+        finally:
+            self._lock.release()
 
     def __enter__(self) -> Searcher:
         return self
@@ -1098,15 +1282,18 @@ class Searcher:
         years: tuple[int, int] | None = None,
         tags: Iterable[str] = (),
         sort: str = "relevance",
+        deadline: Deadline | None = None,
     ) -> SearchResults:
-        """Search the index. Never raises for what the query says; see ``build_query``.
+        """Search the index. Raises for what the query says only when it is refused
+        (``QueryRefusedError``, see ``build_query``).
 
         ``sections`` keeps those section subtrees, ``levels`` those numbering
         subtrees, ``kinds`` ``page`` and/or ``pdf``; several values of one
         filter are alternatives. ``limit`` results per page (at most 100),
         ``page`` counts from 1. ``flat`` lists documents instead of grouping
         report pages under the page that links them. ``explain`` fills
-        ``SearchResults.explain`` and each hit's ``explain``.
+        ``SearchResults.explain`` and each hit's ``explain``. ``deadline``
+        stops the search with ``SearchTimeoutError`` once it passes.
         """
         request = SearchRequest.make(
             query,
@@ -1121,39 +1308,55 @@ class Searcher:
             tags=tags,
             sort=sort,
         )
-        return self.run(request, explain=explain)
+        return self.run(request, explain=explain, deadline=deadline)
 
-    def run(self, request: SearchRequest, *, explain: bool = False) -> SearchResults:
-        """Run a ``SearchRequest``."""
+    def run(
+        self, request: SearchRequest, *, explain: bool = False, deadline: Deadline | None = None
+    ) -> SearchResults:
+        """Run a ``SearchRequest``, stopping with ``SearchTimeoutError`` once ``deadline`` passes."""
         start = time.perf_counter()
-        gen = self._fresh()
-        plan = build_query(request)
-        corrected: str | None = plan.text if plan.fell_back else None
-        notes = list(plan.notes)
-        misspelt = self._misspellings(gen, plan)
-        if misspelt:
-            corrected = self._corrected_text(plan.text, misspelt)
-            plan = build_query(replace(request, text=corrected))
-            pairs = ", ".join(f"{a} → {b}" for a, b in misspelt.items())
-            notes.append(f"spelling corrected from the index's own words: {pairs}")
-        query, more = self._rewrite(gen, plan.query)
-        notes += more
-        return self._execute(gen, request, query, plan.filter, corrected, notes, start, explain)
+        plan = build_query(request)  # pure: refused queries never wait for the lock
+        deadline = NEVER if deadline is None else deadline
+        with self._turn(deadline) as gen:
+            corrected: str | None = plan.text if plan.fell_back else None
+            notes = list(plan.notes)
+            misspelt = self._misspellings(gen, plan, deadline)
+            if misspelt:
+                corrected = self._corrected_text(plan.text, misspelt)
+                plan = build_query(replace(request, text=corrected))
+                pairs = ", ".join(f"{a} → {b}" for a, b in misspelt.items())
+                notes.append(f"spelling corrected from the index's own words: {pairs}")
+            query, more, spent = self._rewrite(gen, plan.query, deadline)
+            notes += more
+            return self._execute(
+                gen, request, query, plan.filter, corrected, notes, start, explain, spent
+            )
 
-    def suggest(self, text: str, limit: int = 10) -> list[dict[str, str]]:
+    def suggest(
+        self, text: str, limit: int = 10, *, deadline: Deadline | None = None
+    ) -> list[dict[str, str]]:
         """Completions for what someone is typing: page titles first, then index words.
 
         A title qualifies when it contains every typed word, the last one as a
         word start. Words complete the last typed word from the index's own
-        vocabulary, commonest first. At most ``limit`` suggestions.
+        vocabulary, commonest first, reading at most ``budget.prefix_scan``
+        words of each spelling field. At most ``limit`` suggestions.
         """
-        gen = self._fresh()
+        deadline = NEVER if deadline is None else deadline
+        with self._turn(deadline) as gen:
+            return self._suggestions(gen, text, limit, deadline)
+
+    def _suggestions(
+        self, gen: _Generation, text: str, limit: int, deadline: Deadline
+    ) -> list[dict[str, str]]:
         words = _WORD.findall(text.lower())[:MAX_WORDS]
         if not words:
             return []
         *head, last = words
         found: list[dict[str, str]] = []
-        for title, url, breadcrumb in gen.engine.pages:
+        for n, (title, url, breadcrumb) in enumerate(gen.engine.pages):
+            if not n % CHECK_EVERY:
+                deadline.check()
             title_words = _WORD.findall(title.lower())
             if all(w in title_words for w in head) and any(t.startswith(last) for t in title_words):
                 found.append({"text": title, "kind": "title", "url": url, "breadcrumb": breadcrumb})
@@ -1163,12 +1366,11 @@ class Searcher:
         completions: dict[str, int] = {}
         if len(last) >= 2:
             for fieldname in ("spell_title", "spell_body"):
-                for raw in reader.expand_prefix(fieldname, last):
-                    word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                for word, frequency in self._prefix_words(
+                    reader, fieldname, last, self.budget.prefix_scan, deadline
+                )[0]:
                     if word.isalpha() or word == last:
-                        completions[word] = completions.get(word, 0) + reader.doc_frequency(
-                            fieldname, word
-                        )
+                        completions[word] = completions.get(word, 0) + frequency
         prefix = " ".join(head)
         for word, _ in sorted(completions.items(), key=lambda kv: (-kv[1], kv[0])):
             phrase = f"{prefix} {word}".strip()
@@ -1180,35 +1382,100 @@ class Searcher:
 
     # ---- rewriting with the index ----------------------------------------------------
 
-    def _rewrite(self, gen: _Generation, q: wq.Query) -> tuple[wq.Query, list[str]]:
-        """Expand prefix and wildcard terms into at most ``MAX_EXPANSIONS`` real terms."""
+    @staticmethod
+    def _prefix_words(
+        reader: Any, fieldname: str, prefix: str, scan: int, deadline: Deadline
+    ) -> tuple[list[tuple[str, int]], int, bool]:
+        """Words of a field starting with ``prefix`` and their document frequencies.
+
+        Read from the sorted term index (a seek, then the next words in
+        order), at most ``scan`` of them. Returns the words, how many were
+        read, and whether there were more.
+        """
+        found: list[tuple[str, int]] = []
+        check = deadline.check
+        for raw, info in reader.iter_prefix(fieldname, prefix):
+            if len(found) >= scan:
+                return found, len(found), True
+            if not len(found) % CHECK_EVERY:
+                check()
+            word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            found.append((word, info.doc_frequency()))
+        return found, len(found), False
+
+    def _rewrite(
+        self, gen: _Generation, q: wq.Query, deadline: Deadline = NEVER
+    ) -> tuple[wq.Query, list[str], tuple[int, int]]:
+        """Expand prefix and wildcard terms into real terms, the commonest, within the budget.
+
+        Each wildcard term (one per field) reads and keeps its share of the
+        query's budget (``QueryBudget.share``). Inner wildcards (``co*d``)
+        read the words of the part before the first wildcard and keep those
+        matching the pattern. Returns the query, notes, and (index words
+        read, terms searched).
+        """
         notes: list[str] = []
         reader = gen.searcher.reader()
+        wildcards = [leaf for leaf in q.leaves() if isinstance(leaf, (wq.Prefix, wq.Wildcard))]
+        if not wildcards:
+            return q, notes, (0, 0)
+        scan, keep = self.budget.share(len(wildcards))
+        shared = scan < self.budget.prefix_scan or keep < self.budget.prefix_terms
+        spent = [0, 0]
+        cut: dict[str, None] = {}
 
         def expand(node: wq.Query) -> wq.Query:
             if isinstance(node, (wq.Prefix, wq.Wildcard)):
                 fieldname = node.field()
+                text = node.text
+                head = text if isinstance(node, wq.Prefix) else _WILDCARD.split(text, 1)[0]
+                pattern = (
+                    None if isinstance(node, wq.Prefix) else re.compile(fnmatch.translate(text))
+                )
+                # the shares never add up to more than the query's budget
+                limit = min(scan, self.budget.query_scan - spent[0])
                 try:
-                    candidates = [
-                        t.decode("utf-8") if isinstance(t, bytes) else t
-                        for t in node._btexts(reader)
-                    ]
-                except Exception:  # an unknown field or an odd pattern expands to nothing
-                    candidates = []
-                ranked = sorted(candidates, key=lambda t: -reader.doc_frequency(fieldname, t))
-                if len(ranked) > MAX_EXPANSIONS:
-                    note = f"{node.text!r} matches {len(ranked)} words; the {MAX_EXPANSIONS} commonest were searched"
-                    if note not in notes:
-                        notes.append(note)
-                chosen = ranked[:MAX_EXPANSIONS]
+                    words, read, more = self._prefix_words(reader, fieldname, head, limit, deadline)
+                except ChcSearchError:
+                    raise
+                except Exception:  # an unknown or non-text field expands to nothing
+                    words, read, more = [], 0, False
+                spent[0] += read
+                if pattern is not None:
+                    words = [(w, f) for w, f in words if pattern.match(w)]
+                words.sort(key=lambda wf: -wf[1])  # stable: ties stay in word order
+                if len(words) > keep or more:
+                    cut[text] = None
+                    if not shared:
+                        counted = f"more than {read:,}" if more else f"{len(words)}"
+                        note = (
+                            f"{text!r} matches {counted} words; the {keep} commonest were searched"
+                        )
+                        if note not in notes:
+                            notes.append(note)
+                chosen = words[: min(keep, self.budget.query_terms - spent[1])]
+                spent[1] += len(chosen)
                 if not chosen:
                     return wq.NullQuery
-                return wq.Or([wq.Term(fieldname, t, boost=node.boost) for t in chosen])
+                return wq.Or([wq.Term(fieldname, w, boost=node.boost) for w, _ in chosen])
             if node.is_leaf():
                 return node
             return node.apply(expand)
 
-        return expand(q), notes
+        expanded = expand(q)
+        if shared and cut:
+            terms = len({leaf.text for leaf in wildcards})
+            named = ", ".join(
+                f"{t}*" if "*" not in t and "?" not in t else t for t in list(cut)[:8]
+            )
+            more_named = " …" if len(cut) > 8 else ""
+            notes.insert(
+                0,
+                f"the query's {terms} wildcard words were cut to fit its budget: each searched "
+                f"at most its {keep} commonest words, from the first {scan:,} it matches "
+                f"(cut: {named}{more_named})",
+            )
+        return expanded, notes, (spent[0], spent[1])
 
     def _known(self, gen: _Generation, word: str) -> bool:
         reader = gen.searcher.reader()
@@ -1217,12 +1484,15 @@ class Searcher:
             return True  # a stop word: nothing to correct
         return any(reader.doc_frequency(f, s) for s in stems for f in FIELD_BOOSTS)
 
-    def _misspellings(self, gen: _Generation, plan: QueryPlan) -> dict[str, str]:
+    def _misspellings(
+        self, gen: _Generation, plan: QueryPlan, deadline: Deadline = NEVER
+    ) -> dict[str, str]:
         """Words of the query the index does not know, with their best correction."""
         corrections: dict[str, str] = {}
         for word in _query_words(plan.text):
+            deadline.check()
             if word not in corrections and not self._known(gen, word):
-                better = self._suggest(gen, word.lower())
+                better = self._suggest(gen, word.lower(), deadline)
                 if better is None and any(c.isdigit() for c in word):
                     better = self._code_prefix(gen, word)
                 if better:
@@ -1237,13 +1507,15 @@ class Searcher:
             return word + "*"
         return None
 
-    def _suggest(self, gen: _Generation, word: str) -> str | None:
+    def _suggest(self, gen: _Generation, word: str, deadline: Deadline = NEVER) -> str | None:
         reader = gen.searcher.reader()
-        if gen.vocabulary is None:
+        if gen.vocabulary is None:  # kept only once complete
             words: set[str] = set()
             for fieldname in ("spell_body", "spell_title"):
                 if fieldname in reader.schema.names():
-                    for term in reader.lexicon(fieldname):
+                    for n, term in enumerate(reader.lexicon(fieldname)):
+                        if not n % 4096:
+                            deadline.check()
                         text = term.decode("utf-8") if isinstance(term, bytes) else term
                         if text.isalpha():
                             words.add(text)
@@ -1258,7 +1530,7 @@ class Searcher:
         # suggest() keeps candidates that share the first letter or swap the first two
         letters = {word[0], word[1]} if len(word) > 1 else {word[0]}
         candidates = [w for letter in letters for w in gen.vocabulary.get(letter, ())]
-        return suggest(word, candidates, frequency)
+        return suggest(word, candidates, frequency, deadline=deadline)
 
     @staticmethod
     def _corrected_text(text: str, corrections: dict[str, str]) -> str:
@@ -1276,8 +1548,10 @@ class Searcher:
         notes: list[str],
         start: float,
         explain: bool,
+        spent: tuple[int, int] = (0, 0),
     ) -> SearchResults:
         engine = gen.engine
+        deadline = engine.deadline
         value = engine.allowed(engine.matches(query, words=True), filt)
         if request.years is not None:
             value = engine.in_years(value, *request.years)
@@ -1286,15 +1560,28 @@ class Searcher:
             # the filter matched the words anywhere; keep documents where one author has them all
             value = engine.by_authors(value, names)
         ordered, total, by_section, by_kind = engine.rank(engine.with_page_bonus(value), request)
-        finder = WordFinder(self._surface_words(gen, query))
-        hits = [
-            self._hit(gen, key, members, finder, flat=request.flat, explain=explain, query=query)
-            for key, members in ordered
-        ]
+        surfaces, read = self._surface_words(gen, query, deadline)
+        finder = WordFinder(surfaces)
+        hits = []
+        for key, members in ordered:
+            deadline.check()
+            hits.append(
+                self._hit(
+                    gen, key, members, finder, flat=request.flat, explain=explain, query=query
+                )
+            )
         section_facets, kind_facets = self._facets(engine, request, by_section, by_kind)
         plan_lines: tuple[str, ...] = ()
         if explain:
-            plan_lines = (f"query:  {query}", f"filter: {filt}", *(f"note:   {n}" for n in notes))
+            budget = self.budget
+            plan_lines = (
+                f"query:  {query}",
+                f"filter: {filt}",
+                *(f"note:   {n}" for n in notes),
+                f"budget: wildcards read {spent[0]:,} index words (at most {budget.query_scan:,}) "
+                f"and searched {spent[1]:,} (at most {budget.query_terms:,}); "
+                f"highlighting read {read:,} (at most {budget.query_scan:,})",
+            )
         return SearchResults(
             query=request.text,
             corrected_query=corrected,
@@ -1310,28 +1597,51 @@ class Searcher:
             explain=plan_lines,
         )
 
-    def _surface_words(self, gen: _Generation, query: wq.Query) -> list[str]:
-        """The index's own unstemmed words whose stem is a positive term of the query."""
+    def _surface_words(
+        self, gen: _Generation, query: wq.Query, deadline: Deadline = NEVER
+    ) -> tuple[list[str], int]:
+        """The index's own unstemmed words whose stem is a positive term of the query.
+
+        Reads at most ``budget.prefix_scan`` words a term and ``budget.query_scan``
+        in all; terms past that are highlighted as they are. What a term read
+        counts whether or not it was kept from an earlier query, so that the
+        answer never depends on what ran before. Returns the words and how
+        many index words were read.
+        """
         reader = gen.searcher.reader()
         words: list[str] = []
+        read = 0
+        seen: set[str] = set()
         for leaf in _positive_leaves(query):
             fieldname = getattr(leaf, "fieldname", None)
             if fieldname not in FIELD_BOOSTS:
                 continue
             texts = leaf.words if isinstance(leaf, wq.Phrase) else [getattr(leaf, "text", "")]
             for text in texts:
-                if not isinstance(text, str) or not text:
+                if not isinstance(text, str) or not text or text in seen:
                     continue
-                if text not in gen.surfaces:
+                seen.add(text)
+                kept = gen.surfaces.get(text)
+                if kept is None:
+                    deadline.check()
                     found = {text}
+                    cost = 0
                     for spell in ("spell_body", "spell_title"):
-                        for raw in reader.expand_prefix(spell, text):
-                            word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                            if stem(word) == text:
-                                found.add(word)
-                    gen.surfaces[text] = tuple(found)
-                words.extend(gen.surfaces[text])
-        return words
+                        spelt, scanned, _ = self._prefix_words(
+                            reader, spell, text, self.budget.prefix_scan, deadline
+                        )
+                        cost += scanned
+                        found.update(word for word, _ in spelt if stem(word) == text)
+                    kept = (tuple(sorted(found)), cost)
+                    if len(gen.surfaces) >= SURFACE_CACHE:
+                        gen.surfaces.pop(next(iter(gen.surfaces)))
+                    gen.surfaces[text] = kept
+                if read + kept[1] > self.budget.query_scan:
+                    words.append(text)
+                    continue
+                read += kept[1]
+                words.extend(kept[0])
+        return words, read
 
     def _stored(self, gen: _Generation, docnum: int) -> dict[str, Any]:
         """Stored fields, kept for the most recently shown documents of this generation.
@@ -1510,15 +1820,25 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
     return previous[-1]
 
 
-def suggest(word: str, vocabulary: Iterable[str], frequency: Callable[[str], int]) -> str | None:
+def suggest(
+    word: str,
+    vocabulary: Iterable[str],
+    frequency: Callable[[str], int],
+    *,
+    deadline: Deadline | None = None,
+) -> str | None:
     """The closest, then commonest, word of the vocabulary (at most 2 edits; 1 for short words).
 
     Candidates must share the first letter (or swap the first two) and be of a
     close length; only the closest few are looked up for their frequency.
+    ``deadline`` is checked as the candidates are read.
     """
     limit = 1 if len(word) <= 4 else 2
     found: list[tuple[int, str]] = []
-    for candidate in vocabulary:
+    check = (deadline or NEVER).check
+    for n, candidate in enumerate(vocabulary):
+        if not n % CHECK_EVERY:
+            check()
         if abs(len(candidate) - len(word)) > limit or candidate == word:
             continue
         if candidate[0] != word[0] and (len(word) < 2 or candidate[:2] != word[1::-1]):
@@ -1532,16 +1852,18 @@ def suggest(word: str, vocabulary: Iterable[str], frequency: Callable[[str], int
     return min((-frequency(c), c) for d, c in found if d == closest)[1]
 
 
-def search_collections(searchers: Mapping[str, Searcher], request: SearchRequest) -> SearchResults:
+def search_collections(
+    searchers: Mapping[str, Searcher], request: SearchRequest, *, deadline: Deadline | None = None
+) -> SearchResults:
     """Search several indexes (named collections) and merge their results by score.
 
     Each result says which collection it came from (``Hit.collection``);
-    totals and facet counts are added up.
+    totals and facet counts are added up. One ``deadline`` covers them all.
     """
     start = time.perf_counter()
     wanted = request.page * request.limit
     answers = {
-        name: searcher.run(replace(request, page=1, limit=wanted))
+        name: searcher.run(replace(request, page=1, limit=wanted), deadline=deadline)
         for name, searcher in searchers.items()
     }
     hits = sorted(
@@ -1586,6 +1908,8 @@ def search_collections(searchers: Mapping[str, Searcher], request: SearchRequest
 
 
 __all__ = [
+    "DEFAULT_BUDGET",
+    "QueryBudget",
     "QueryPlan",
     "Searcher",
     "build_filter",

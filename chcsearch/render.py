@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2)
+    """Strict JSON: a NaN or infinity raises instead of printing what no parser reads."""
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def problem_line(problem: Problem) -> str:
@@ -269,7 +270,9 @@ def results_csv(results: SearchResults, *, header: bool = True, query_id: str | 
 
 def results_jsonl(results: SearchResults) -> str:
     """One JSON object per result: the documented result JSON plus labels, authors, year, tags."""
-    return "\n".join(json.dumps(hit.to_record(), ensure_ascii=False) for hit in results.results)
+    return "\n".join(
+        json.dumps(hit.to_record(), ensure_ascii=False, allow_nan=False) for hit in results.results
+    )
 
 
 _BIB_SPECIAL = re.compile(r"([&%$#_{}])")
