@@ -2,25 +2,42 @@
 
 Read-only. ``create_app(settings)`` builds the app; ``chcsearch.web:app`` is
 one built from the environment (``CHCSEARCH_INDEX``, ``CHCSEARCH_CORS_ORIGINS``,
-``CHCSEARCH_TIME_LIMIT``, ``chcsearch.toml``) for any ASGI server. The index
-is opened on the first request and follows rebuilds by itself (``Searcher``).
+``CHCSEARCH_TIME_LIMIT``, ``chcsearch.toml``) for any ASGI server, and
+``server_options(settings)`` the uvicorn settings that keep it safe to face the
+public. The index is opened on the first request and follows rebuilds by
+itself (``Searcher``).
 
 Endpoints: ``GET /api/search``, ``/api/suggest``, ``/api/status``,
 ``/healthz``, ``/openapi.json``; the box under ``/static/``; a page at ``/``.
 Every error, whatever its cause, is ``{"ok": false, "error": ..., "status": ...}``
-with that HTTP status, and never a stack trace.
+with that HTTP status, and never a stack trace. Every response carries the
+security headers (``SECURITY_HEADERS``).
+
+Searches run one at a time in a worker thread (a ``Searcher`` serialises its
+searches), each with a ``Deadline`` that starts when the search starts and
+that the search checks as it goes, so a search past its time stops itself and
+leaves nothing running. Waiting is bounded: at most ``max_queue`` searches
+wait, searches with wildcards or long texts wait in a small queue of their own
+behind plain searches (``looks_costly``), and a search that cannot start within the time limit is answered
+503 with ``Retry-After``. ``/healthz`` and ``/api/status`` never wait behind
+searches.
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
+import base64
+import hashlib
 import html
+import json
+import math
 import os
+import re
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from starlette.applications import Starlette
@@ -31,42 +48,126 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from . import __version__
 from .config import ServeSettings, resolve_serve_settings
-from .errors import ChcSearchError
+from .deadline import Deadline
+from .errors import ChcSearchError, SearchTimeoutError
+from .index import IndexStore
 from .query import Searcher
 
 STATIC_DIR = Path(__file__).parent / "static"
 KINDS = ("page", "pdf")
 
+#: The most bytes a request line and its headers may take (a 431 beyond).
+MAX_HEAD_BYTES = 16 * 1024
+#: The most header lines a request may have (a 431 beyond).
+MAX_HEADERS = 100
+#: Open connections one server process keeps; more are answered 503 by uvicorn.
+MAX_CONNECTIONS = 1000
+#: Costly-looking searches that may wait, beside ``max_queue`` plain ones: those with a
+#: wildcard (``strok*``, ``wom?n``) or longer than ``LONG_QUERY_CHARS``.
+MAX_COSTLY_QUEUE = 2
+LONG_QUERY_CHARS = 100
+
+_WILDCARD = re.compile(r"\*|\?(?=\w)")
+
+
+def looks_costly(query: str) -> bool:
+    """Whether a search waits in the small queue behind plain ones (a guess from its text)."""
+    return len(query) > LONG_QUERY_CHARS or bool(_WILDCARD.search(query))
+
+
+T = TypeVar("T")
+
 
 class ApiError(Exception):
-    """A request the API refuses, with the HTTP status to answer."""
+    """A request the API refuses, with the HTTP status to answer (and seconds to wait, for 503)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after
 
 
-def error_response(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": message, "status": status}, status_code=status)
+def error_body(status: int, message: str) -> bytes:
+    """The one JSON error shape, encoded."""
+    return json.dumps({"ok": False, "error": message, "status": status}).encode("utf-8")
+
+
+def error_response(status: int, message: str, *, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse(
+        {"ok": False, "error": message, "status": status}, status_code=status, headers=headers
+    )
+
+
+class _Slot:
+    """The one search slot of a process: plain searches first, then costly ones; bounded queues.
+
+    ``acquire`` returns once the caller holds the slot, or raises ``ApiError``
+    503 when its queue is full or the slot did not come within ``wait``
+    seconds. The slot passes straight from one holder to the next waiter, so
+    a newcomer never jumps the queue.
+    """
+
+    def __init__(self, max_plain: int, max_costly: int, retry_after: int) -> None:
+        self.busy = False
+        self.limits = {False: max_plain, True: max_costly}
+        self.queues: dict[bool, deque[anyio.Event]] = {False: deque(), True: deque()}
+        self.retry_after = retry_after
+
+    def _refuse(self, why: str) -> ApiError:
+        return ApiError(
+            503,
+            f"the search service is busy ({why}); try again shortly",
+            retry_after=self.retry_after,
+        )
+
+    async def acquire(self, *, costly: bool, wait: float) -> None:
+        if not self.busy:
+            self.busy = True
+            return
+        queue = self.queues[costly]
+        if len(queue) >= self.limits[costly]:
+            raise self._refuse("too many searches are waiting")
+        turn = anyio.Event()
+        queue.append(turn)
+        try:
+            with anyio.fail_after(wait):
+                await turn.wait()
+        except BaseException as exc:
+            if turn in queue:
+                queue.remove(turn)
+            else:  # the slot was handed over as the wait ended: pass it on
+                self.release()
+            if isinstance(exc, TimeoutError):
+                raise self._refuse("no search could start in time") from None
+            raise
+
+    def release(self) -> None:
+        for costly in (False, True):
+            if self.queues[costly]:
+                self.queues[costly].popleft().set()
+                return
+        self.busy = False
 
 
 class _Service:
-    """The one Searcher of this process, its cache of recent answers, and the search lock.
-
-    Searches run one at a time in a worker thread (Whoosh readers are not
-    shared between threads), so the event loop stays free to answer, and to
-    give up on a search that takes longer than the time limit.
-    """
+    """The one Searcher of this process, its cache of recent answers, and the search slot."""
 
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings
+        self.store = IndexStore(settings.index_dir)
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
-        self.limiter = anyio.CapacityLimiter(1)
+        self.retry_after = max(1, math.ceil(settings.time_limit))
+        self.slot = _Slot(settings.max_queue, MAX_COSTLY_QUEUE, self.retry_after)
+        self.status_limiter = anyio.CapacityLimiter(1)
+        self._status: tuple[str, dict[str, Any]] | None = None
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 
     def searcher(self) -> Searcher:
@@ -75,32 +176,56 @@ class _Service:
                 self._searcher = Searcher(self.settings.index_dir)
             return self._searcher
 
-    def search(self, params: dict[str, Any]) -> dict[str, Any]:
-        searcher = self.searcher()
-        key = (searcher.generation, *sorted((k, str(v)) for k, v in params.items()))
+    def generation(self) -> str:
+        """The current generation's name, from the index folder (cheap: no search is opened)."""
+        return self.store.open_current().name
+
+    async def run(self, work: Callable[[Searcher, Deadline], T], *, costly: bool = False) -> T:
+        """Run ``work`` in a worker thread once the slot is ours, with a deadline from its start.
+
+        A search that cannot start within twice the time limit is not started.
+        """
+        limit = self.settings.time_limit
+
+        def started() -> T:
+            searcher = self.searcher()  # opening the index is not the search's time
+            return work(searcher, Deadline(limit))
+
+        await self.slot.acquire(costly=costly, wait=2 * limit)
+        try:
+            return await anyio.to_thread.run_sync(started)
+        finally:
+            self.slot.release()
+
+    async def search(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (self.generation(), *sorted((k, str(v)) for k, v in params.items()))
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        result = searcher.search(**params).to_dict()
-        if self.settings.result_cache:
+
+        def work(searcher: Searcher, deadline: Deadline) -> dict[str, Any]:
+            return searcher.search(**params, deadline=deadline).to_dict()
+
+        result = await self.run(work, costly=looks_costly(params["query"]))
+        if self.settings.result_cache:  # only completed answers get here
             self._cache[key] = result
             if len(self._cache) > self.settings.result_cache:
                 self._cache.popitem(last=False)
         return result
 
-    async def run(self, work: Callable[[], Any]) -> Any:
-        limit = self.settings.time_limit
-        try:
-            with anyio.fail_after(limit):
-                return await anyio.to_thread.run_sync(
-                    work, limiter=self.limiter, abandon_on_cancel=True
-                )
-        except TimeoutError:
-            raise ApiError(
-                503,
-                f"the search took longer than {limit:g} s and was stopped; try fewer or more specific words",
-            ) from None
+    async def status(self) -> dict[str, Any]:
+        """``index_status``, worked out once per generation, in a thread of its own."""
+        from .index import index_status
+
+        name = self.generation()
+        if self._status is None or self._status[0] != name:
+            data = await anyio.to_thread.run_sync(
+                lambda: index_status(self.settings.index_dir), limiter=self.status_limiter
+            )
+            self._status = (str(data["generation"]), data)
+            return data
+        return self._status[1]
 
 
 def _one(
@@ -167,21 +292,19 @@ def create_app(settings: ServeSettings) -> Starlette:
             "page": _number(request, "page", 1, settings.max_page),
             "flat": _flag(request, "flat"),
         }
-        return JSONResponse(await service.run(functools.partial(service.search, params)))
+        return JSONResponse(await service.search(params))
 
     async def suggest(request: Request) -> Response:
         text = _one(request, "q", max_chars=settings.max_query_chars) or ""
         limit = _number(request, "limit", 10, 10)
 
-        def work() -> list[dict[str, str]]:
-            return service.searcher().suggest(text, limit=limit)
+        def work(searcher: Searcher, deadline: Deadline) -> list[dict[str, str]]:
+            return searcher.suggest(text, limit=limit, deadline=deadline)
 
         return JSONResponse({"query": text, "suggestions": await service.run(work) if text else []})
 
     async def status(request: Request) -> Response:
-        from .index import index_status
-
-        data = await service.run(lambda: index_status(settings.index_dir))
+        data = await service.status()
         public = ("generation", "schema_version", "needs_rebuild", "generator", "written", "counts")
         return JSONResponse(
             {
@@ -192,8 +315,9 @@ def create_app(settings: ServeSettings) -> Starlette:
         )
 
     async def healthz(request: Request) -> Response:
-        generation = await service.run(lambda: service.searcher().generation)
-        return JSONResponse({"ok": True, "generation": generation, "version": __version__})
+        return JSONResponse(
+            {"ok": True, "generation": service.generation(), "version": __version__}
+        )
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(OPENAPI)
@@ -203,10 +327,12 @@ def create_app(settings: ServeSettings) -> Starlette:
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return error_response(exc.status, exc.message)
+        return error_response(exc.status, exc.message, retry_after=exc.retry_after)
 
     async def chc_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ChcSearchError)
+        if isinstance(exc, SearchTimeoutError):  # its message names no path
+            return error_response(503, str(exc), retry_after=service.retry_after)
         message = str(exc)
         if exc.http_status >= 500:  # do not show server paths to the public
             message = "the search index is not available right now; the site owner has been told how to fix it"
@@ -235,7 +361,7 @@ def create_app(settings: ServeSettings) -> Starlette:
                 max_age=3600,
             )
         )
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", home, methods=["GET"]),
             Route("/api/search", search, methods=["GET"]),
@@ -253,6 +379,220 @@ def create_app(settings: ServeSettings) -> Starlette:
             Exception: server_error,
         },
     )
+    app.router.redirect_slashes = False  # its redirect would echo the request's Host header
+    # Outside Starlette's own error middleware, so that its 500s are covered too.
+    app.middleware_stack = _Hardened(app.build_middleware_stack(), security_headers(settings))
+    return app
+
+
+def security_headers(settings: ServeSettings) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries: CSP, nosniff, referrer policy, framing."""
+    ancestors = " ".join(settings.frame_ancestors)
+    policy = (
+        "default-src 'none'; script-src 'self'; "
+        f"style-src 'self' '{HOME_STYLE_HASH}'; img-src 'self' data:; connect-src 'self'; "
+        f"base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+    )
+    headers = [
+        (b"content-security-policy", policy.encode("ascii")),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    ]
+    frame_options = {"'none'": b"DENY", "'self'": b"SAMEORIGIN"}.get(ancestors)
+    if frame_options:  # a list of origins is for CSP alone (X-Frame-Options cannot say it)
+        headers.append((b"x-frame-options", frame_options))
+    return headers
+
+
+_MESSAGES = {
+    400: "the request could not be understood; check its address and parameters",
+    403: "this request is not allowed",
+    404: "no such page; the API is under /api/",
+    405: "only GET is supported",
+    416: "the requested byte range is not in the file",
+    431: f"the request's headers are too large: at most {MAX_HEADERS} lines and "
+    f"{MAX_HEAD_BYTES // 1024} KiB",
+}
+
+
+class _Hardened:
+    """ASGI middleware around the whole app: security headers on every response, errors made
+    by Starlette itself (a refused CORS preflight, a bad Range) turned into the one JSON shape,
+    and requests with too many header lines refused."""
+
+    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> None:
+        self.app = app
+        self.headers = headers
+        self.names = {name for name, _ in headers}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope["headers"]) > MAX_HEADERS:
+            await self._send_error(send, 431, _MESSAGES[431], [(b"connection", b"close")])
+            return
+        replacing = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal replacing
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                status = int(message["status"])
+                kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if status >= 400 and not kind.startswith(b"application/json"):
+                    replacing = True
+                    if scope["method"] == "OPTIONS" and status == 400:
+                        text = "this origin, method or header may not call the API from a browser"
+                    else:
+                        text = _MESSAGES.get(status, "the request was refused")
+                    kept = [
+                        (k, v)
+                        for k, v in headers
+                        if k.lower() not in (b"content-type", b"content-length")
+                    ]
+                    await self._send_error(send, status, text, kept)
+                    return
+                await send({**message, "headers": self._secured(headers)})
+                return
+            if replacing:
+                return  # the body of a response already replaced
+            await send(message)
+
+        await self.app(scope, receive, guarded_send)
+
+    def _secured(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        present = {k.lower() for k, _ in headers}
+        return headers + [(k, v) for k, v in self.headers if k not in present]
+
+    async def _send_error(
+        self, send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        body = error_body(status, message)
+        extra = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode("ascii")),
+        ]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": self._secured(headers + extra),
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the limits a public server needs.
+
+    httptools itself has none: a request's line and headers may take at most
+    ``MAX_HEAD_BYTES`` (431 beyond) and must arrive within the keep-alive
+    timeout (``timeout_keep_alive``, chcsearch's ``idle_timeout``) from the
+    connection's start or the request's first byte (408 then), so slow or
+    endless headers cannot hold connections. uvicorn's own answer to a
+    malformed request is given in the one JSON error shape.
+    """
+
+    _head_timer: asyncio.TimerHandle | None = None
+    _head_open = True  # waiting for a request's line and headers
+    _head_begun = False  # ... and some of them have come
+    _head_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_open:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._disarm_head_timer()
+                self._refuse(431, _MESSAGES[431])
+                return
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_open = self._head_begun = True
+        self._arm_head_timer()
+
+    def on_headers_complete(self) -> None:
+        self._head_open = self._head_begun = False
+        self._head_bytes = 0
+        self._disarm_head_timer()
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(400, _MESSAGES[400])
+
+    def _arm_head_timer(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.timeout_keep_alive, self._head_too_slow)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self._head_open and not self.transport.is_closing():
+            if self._head_begun or self._head_bytes:
+                self._refuse(408, "the request's headers did not arrive in time")
+            else:
+                self.transport.close()
+
+    def _refuse(self, status: int, message: str) -> None:
+        if self.transport.is_closing():
+            return
+        body = error_body(status, message)
+        reason = {
+            400: b"Bad Request",
+            408: b"Request Timeout",
+            431: b"Request Header Fields Too Large",
+        }
+        lines = [b"HTTP/1.1 %d %s\r\n" % (status, reason[status])]
+        lines += [
+            name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers
+        ]
+        lines += [
+            b"content-type: application/json\r\n",
+            b"content-length: %d\r\n" % len(body),
+            b"connection: close\r\n\r\n",
+            body,
+        ]
+        self.transport.write(b"".join(lines))
+        self.transport.close()
+
+
+def server_options(settings: ServeSettings) -> dict[str, Any]:
+    """uvicorn's settings for serving ``settings`` to the public (see ``GuardedHttpToolsProtocol``)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "http": GuardedHttpToolsProtocol,
+        "timeout_keep_alive": settings.idle_timeout,
+        "limit_concurrency": MAX_CONNECTIONS,
+        "backlog": MAX_CONNECTIONS,
+        "server_header": False,
+    }
+
+
+def settings_environment(settings: ServeSettings) -> dict[str, str]:
+    """The environment that makes ``chcsearch.web:app`` (in worker processes) match ``settings``."""
+    return {
+        "CHCSEARCH_INDEX": str(settings.index_dir),
+        "CHCSEARCH_CORS_ORIGINS": ",".join(settings.cors_origins),
+        "CHCSEARCH_TIME_LIMIT": str(settings.time_limit),
+        "CHCSEARCH_RESULT_CACHE": str(settings.result_cache),
+        "CHCSEARCH_MAX_QUEUE": str(settings.max_queue),
+        "CHCSEARCH_FRAME_ANCESTORS": " ".join(settings.frame_ancestors),
+    }
 
 
 _ERROR = {
@@ -367,7 +707,7 @@ HOME_PAGE = """<!doctype html>
 <title>Search</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/chcsearch.css">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}</style>
+<style>{style}</style>
 </head>
 <body>
 <h1>Search the site and its reports</h1>
@@ -380,6 +720,16 @@ HOME_PAGE = """<!doctype html>
 """
 
 
+HOME_STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}"
+)
+HOME_PAGE = HOME_PAGE.replace("{style}", HOME_STYLE)
+#: The home page's one inline style, allowed by its hash (no 'unsafe-inline').
+HOME_STYLE_HASH = (
+    "sha256-" + base64.b64encode(hashlib.sha256(HOME_STYLE.encode()).digest()).decode()
+)
+
+
 def _app_from_environment() -> Starlette:
     return create_app(resolve_serve_settings({}, env=os.environ, cwd=Path.cwd()))
 
@@ -387,4 +737,13 @@ def _app_from_environment() -> Starlette:
 #: The app for ``uvicorn chcsearch.web:app`` and other ASGI servers.
 app = _app_from_environment()
 
-__all__ = ["OPENAPI", "ApiError", "app", "create_app"]
+__all__ = [
+    "OPENAPI",
+    "ApiError",
+    "GuardedHttpToolsProtocol",
+    "app",
+    "create_app",
+    "security_headers",
+    "server_options",
+    "settings_environment",
+]

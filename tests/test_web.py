@@ -160,8 +160,14 @@ def test_a_search_over_the_time_limit_gets_503(index_dir: Path) -> None:
         create_app(ServeSettings(index_dir=index_dir, time_limit=1e-6, result_cache=0))
     ) as slow:
         response = slow.get("/api/search", params={"q": "asthma"})
-    assert response.status_code == 503
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
     assert "took longer than" in response.json()["error"]
+
+
+def test_a_trailing_slash_is_not_redirected(client: TestClient) -> None:
+    response = client.get("/api/search/?q=x", headers={"Host": "evil.example"})
+    assert response.status_code == 404 and "location" not in response.headers
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_cors_is_off_unless_configured(index_dir: Path, client: TestClient) -> None:

@@ -1,0 +1,504 @@
+"""The search service under hostile requests, over real sockets to real servers.
+
+Each server is uvicorn with ``server_options`` (as ``chcsearch serve`` runs it)
+on 127.0.0.1 and an ephemeral port, in a thread of the test process; one test
+starts ``chcsearch serve`` itself to check that its flags reach the server.
+Slow searches are real: 32 two-letter prefixes over a site of made-up words
+that share their beginnings, against a very short time limit, or over the
+real corpus (skipped without it), where they take a few hundred ms.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+import uvicorn
+from helpers import PROJECT, page, settings_for
+
+from chcsearch.config import IndexSettings, ServeSettings
+from chcsearch.ingest import build_index
+from chcsearch.model import BuildSummary
+from chcsearch.query import Searcher
+from chcsearch.web import ApiError, _Slot, create_app, looks_costly, server_options
+
+SECURITY = ("content-security-policy", "x-content-type-options", "referrer-policy")
+PREFIXES = [a + b for a in "bcdfgmpst" for b in "aeiou"]  # 45 two-letter word beginnings
+
+
+class ThreadServer:
+    """uvicorn serving ``create_app(settings)`` with ``server_options`` in a thread."""
+
+    def __init__(self, settings: ServeSettings) -> None:
+        options = {**server_options(replace(settings, port=0)), "log_level": "critical"}
+        config = uvicorn.Config(create_app(settings), lifespan="off", **options)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        self.port = int(self.server.servers[0].sockets[0].getsockname()[1])
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+class Answer:
+    def __init__(self, raw: bytes) -> None:
+        head, _, self.body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        self.status = int(lines[0].split()[1])
+        self.headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def exchange(port: int, request: bytes, timeout: float = 10) -> Answer:
+    """Send raw bytes, read the answer until the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return Answer(b"".join(chunks))
+
+
+def get(port: int, target: str, *, method: str = "GET", headers: str = "") -> Answer:
+    request = f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n"
+    return exchange(port, request.encode("latin-1"))
+
+
+def storm(round_: int) -> str:
+    """32 two-letter prefixes, a different set each round (so no cached table helps)."""
+    start = (round_ * 7) % len(PREFIXES)
+    return "%20".join(p + "*" for p in (PREFIXES[start:] + PREFIXES[:start])[:32])
+
+
+def is_error_shape(answer: Answer, status: int) -> bool:
+    body = answer.json()
+    return (
+        answer.status == status
+        and answer.headers["content-type"].startswith("application/json")
+        and set(body) == {"ok", "error", "status"}
+        and body["ok"] is False
+        and body["status"] == status
+        and "Traceback" not in body["error"]
+    )
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hostile-web")
+    shutil.copytree(PROJECT / "content", root / "content")
+    build_index(settings_for(root / "content", root / "index"))
+    return root / "index"
+
+
+@pytest.fixture(scope="module")
+def wide_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """60 pages of 18,000 made-up words, 400 for each of 45 beginnings ("ba…" to "tu…")."""
+    root = tmp_path_factory.mktemp("wide")
+    site = root / "site"
+    site.mkdir()
+    (site / "_config.yml").write_text("title: Wide\n")
+    rng = random.Random(7)
+    words = [
+        p + "".join(rng.choice("aeiourstlnm") for _ in range(6))
+        for p in PREFIXES
+        for _ in range(400)
+    ]
+    rng.shuffle(words)
+    for i in range(60):
+        body = "lighthouse keeper " + " ".join(words[i * 300 : (i + 1) * 300])
+        (site / f"p{i}.md").write_text(page(f"Page {i}", body), encoding="utf-8")
+    build_index(settings_for(site, root / "index"))
+    return root / "index"
+
+
+@pytest.fixture(scope="module")
+def server(index_dir: Path) -> Iterator[ThreadServer]:
+    running = ThreadServer(ServeSettings(index_dir=index_dir, idle_timeout=1.0))
+    yield running
+    running.stop()
+
+
+def test_an_oversized_header_is_refused_and_others_still_answer(server: ThreadServer) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ")
+        sent, refused = 0, b""
+        try:
+            while sent < 64 * 1024 * 1024:  # stops at 64 MB, or when the server gives up
+                sock.sendall(b"a" * 65536)
+                sent += 65536
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            refused = sock.recv(65536)
+    assert sent < 16 * 1024 * 1024  # the server stopped reading; the rest sat in socket buffers
+    if refused:  # else the server closed before the answer could be read: also a refusal
+        assert is_error_shape(Answer(refused), 431)
+    start = time.monotonic()
+    assert get(server.port, "/healthz").status == 200
+    assert time.monotonic() - start < 1.0
+
+
+def test_too_many_header_lines_are_refused(server: ThreadServer) -> None:
+    answer = get(server.port, "/healthz", headers="".join(f"X-{i}: 1\r\n" for i in range(150)))
+    assert is_error_shape(answer, 431)
+    assert get(server.port, "/healthz", headers="X-A: 1\r\n" * 20).status == 200
+
+
+def test_incomplete_and_idle_connections_are_closed_after_the_timeout(
+    server: ThreadServer,
+) -> None:
+    silent = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
+    partial = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
+    for sock in partial:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    after_one = socket.create_connection(("127.0.0.1", server.port))
+    after_one.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert after_one.recv(65536).startswith(b"HTTP/1.1 200")
+    after_one.sendall(b"GET /healthz HTTP/1.1\r\nHost: 1")  # then nothing more
+    start = time.monotonic()
+    answers = []
+    for sock in [*silent, *partial, after_one]:
+        sock.settimeout(5)
+        data = b""
+        while chunk := sock.recv(65536):  # ends when the server closes the connection
+            data += chunk
+        answers.append(data)
+        sock.close()
+    assert time.monotonic() - start < 3.0
+    assert all(a == b"" for a in answers[:20])
+    assert all(is_error_shape(Answer(a), 408) for a in answers[20:])
+
+
+def test_a_slash_url_never_redirects_to_the_host_it_was_given(server: ThreadServer) -> None:
+    for target in ("/api/search/?q=stroke", "/healthz/", "/static/"):
+        answer = exchange(
+            server.port,
+            f"GET {target} HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n".encode(),
+        )
+        assert "evil.example" not in answer.headers.get("location", "")
+        assert b"evil.example" not in answer.body
+        assert answer.status == 404 and is_error_shape(answer, 404)
+
+
+def test_every_kind_of_response_carries_the_security_headers(server: ThreadServer) -> None:
+    answers = [
+        get(server.port, "/"),
+        get(server.port, "/api/search?q=asthma"),
+        get(server.port, "/api/suggest?q=asth"),
+        get(server.port, "/api/status"),
+        get(server.port, "/healthz"),
+        get(server.port, "/openapi.json"),
+        get(server.port, "/static/chcsearch.js"),
+        get(server.port, "/static/chcsearch.css"),
+        get(server.port, "/api/search?q="),
+        get(server.port, "/nowhere"),
+        get(server.port, "/api/search", method="POST"),
+        get(server.port, "/static/chcsearch.js", headers="Range: bytes=99999999-\r\n"),
+        get(server.port, "/healthz", headers="".join(f"X-{i}: 1\r\n" for i in range(150))),
+    ]
+    assert [a.status for a in answers] == [200] * 8 + [400, 404, 405, 416, 431]
+    for answer in answers:
+        assert all(name in answer.headers for name in SECURITY), answer.status
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert "unsafe-inline" not in answer.headers["content-security-policy"]
+        assert "server" not in answer.headers
+
+
+def test_the_home_page_keeps_to_its_own_content_security_policy(server: ThreadServer) -> None:
+    answer = get(server.port, "/")
+    policy = {
+        part.split()[0]: part.split()[1:]
+        for part in answer.headers["content-security-policy"].split("; ")
+    }
+    text = answer.body.decode("utf-8")
+    assert policy["script-src"] == ["'self'"] and policy["connect-src"] == ["'self'"]
+    assert re.findall(r"<script\b[^>]*>", text) == [
+        '<script src="/static/chcsearch.js" data-endpoint="" defer>'
+    ]
+    assert "<script></script>" not in text and " style=" not in text and " on" not in text
+    for style in re.findall(r"<style>(.*?)</style>", text, re.S):
+        digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy["style-src"]
+    for link in re.findall(r'<link [^>]*href="([^"]+)"', text):
+        assert link.startswith("/static/") or link == "data:,"
+
+
+def test_errors_from_below_the_api_have_the_one_json_shape(
+    server: ThreadServer, index_dir: Path
+) -> None:
+    assert is_error_shape(get(server.port, "/nowhere"), 404)
+    assert is_error_shape(get(server.port, "/static/missing.js"), 404)
+    assert is_error_shape(get(server.port, "/static/../../etc/passwd"), 404)
+    assert is_error_shape(get(server.port, "/healthz", method="DELETE"), 405)
+    ranged = get(server.port, "/static/chcsearch.js", headers="Range: bytes=99999999-\r\n")
+    assert is_error_shape(ranged, 416) and ranged.headers["content-range"].startswith("bytes */")
+    assert is_error_shape(
+        get(server.port, "/static/chcsearch.js", headers="Range: pages=1\r\n"), 400
+    )
+    for query in ("q=%ff%fe%fd", "q=%", "q=a&&&=&limit", "q=%00%0d%0a", "limit=%zz&q=x"):
+        answer = get(server.port, "/api/search?" + query)
+        assert answer.status in (200, 400), query
+        assert answer.status == 200 or is_error_shape(answer, 400)
+    garbled = exchange(server.port, b"NOT HTTP AT ALL\x00\r\n\r\n")
+    assert is_error_shape(garbled, 400)
+    cors = ThreadServer(
+        ServeSettings(index_dir=index_dir, cors_origins=("https://reports.example.org",))
+    )
+    try:
+        preflight = get(
+            cors.port,
+            "/api/search",
+            method="OPTIONS",
+            headers="Origin: https://evil.example\r\nAccess-Control-Request-Method: GET\r\n",
+        )
+        assert is_error_shape(preflight, 400)
+        allowed = get(
+            cors.port,
+            "/api/search",
+            method="OPTIONS",
+            headers="Origin: https://reports.example.org\r\nAccess-Control-Request-Method: GET\r\n",
+        )
+        assert allowed.status == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://reports.example.org"
+    finally:
+        cors.stop()
+
+
+def test_a_boost_overflow_answers_without_a_server_error(server: ThreadServer) -> None:
+    for query in ("stroke^" + "9" * 400, "stroke^1e308 asthma^-1e308", "(" * 300 + "asthma"):
+        answer = get(server.port, "/api/search?q=" + query)
+        assert answer.status in (200, 400), query
+        data = answer.json()  # valid JSON: no Infinity or NaN
+        assert answer.status == 400 or data["total"] >= 0
+
+
+def test_a_leading_wildcard_is_refused_with_400(server: ThreadServer) -> None:
+    assert is_error_shape(get(server.port, "/api/search?q=*troke"), 400)
+
+
+def test_a_search_past_its_time_limit_answers_503_and_the_next_is_correct(
+    wide_index: Path,
+) -> None:
+    settings = ServeSettings(index_dir=wide_index, time_limit=0.02, result_cache=0)
+    slow = ThreadServer(settings)
+    try:
+        assert get(slow.port, "/api/search?q=keeper").status == 200  # the index is open
+        stopped = get(slow.port, "/api/search?q=" + storm(1))
+        answer = get(slow.port, "/api/search?q=lighthouse%20keeper")
+    finally:
+        slow.stop()
+    assert is_error_shape(stopped, 503) and stopped.headers["retry-after"] == "1"
+    assert "took longer than 0.02 s" in stopped.json()["error"]
+    assert answer.status == 200
+    expected = Searcher(wide_index).search("lighthouse keeper").to_dict()
+    data = answer.json()
+    data.pop("took_ms"), expected.pop("took_ms")
+    assert data == expected
+
+
+def test_the_slot_goes_to_plain_searches_first_and_refuses_beyond_its_queues() -> None:
+    order: list[str] = []
+
+    async def scenario() -> list[str]:
+        slot = _Slot(max_plain=2, max_costly=1, retry_after=1)
+
+        async def search(name: str, costly: bool, hold: float = 0.01) -> None:
+            try:
+                await slot.acquire(costly=costly, wait=1.0)
+            except ApiError as refused:
+                assert refused.status == 503 and refused.retry_after == 1
+                order.append(name + " refused")
+                return
+            order.append(name)
+            await anyio.sleep(hold)
+            slot.release()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(search, "storm 1", True, 0.2)
+            await anyio.sleep(0.02)
+            for name, costly in [
+                ("storm 2", True),
+                ("storm 3", True),
+                ("plain 1", False),
+                ("plain 2", False),
+                ("plain 3", False),
+            ]:
+                group.start_soon(search, name, costly)
+                await anyio.sleep(0.01)
+        with anyio.fail_after(1):  # a wait that ends in time gives the slot back
+            await slot.acquire(costly=False, wait=0.1)
+        late = anyio.Event()
+
+        async def stuck() -> None:
+            try:
+                await slot.acquire(costly=False, wait=0.05)
+            except ApiError:
+                late.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(stuck)
+        assert late.is_set() and slot.busy
+        slot.release()
+        assert not slot.busy
+        return order
+
+    assert anyio.run(scenario) == [
+        "storm 1",
+        "storm 3 refused",
+        "plain 3 refused",
+        "plain 1",
+        "plain 2",
+        "storm 2",
+    ]
+
+
+def test_wildcard_and_long_searches_wait_behind_plain_ones() -> None:
+    assert looks_costly("strok*") and looks_costly("wom?n") and looks_costly("care " * 30)
+    assert not looks_costly("what is a citizens jury?") and not looks_costly("copd nurse")
+
+
+def _in_background(port: int, target: str, into: list[Answer]) -> threading.Thread:
+    thread = threading.Thread(target=lambda: into.append(get(port, target)), daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture(scope="module")
+def corpus_server(
+    corpus_build: tuple[IndexSettings, BuildSummary],
+) -> Iterator[ThreadServer]:
+    """The real corpus, where 32 random two-letter prefixes take 200-400 ms: past 0.15 s."""
+    settings = ServeSettings(
+        index_dir=corpus_build[0].index_dir, time_limit=0.15, max_queue=0, result_cache=0
+    )
+    running = ThreadServer(settings)
+    assert get(running.port, "/api/search?q=stroke").status == 200
+    yield running
+    running.stop()
+
+
+def corpus_storm(rng: random.Random) -> str:
+    letters = "abcdefghijklmnoprstuw"
+    return "%20".join(rng.choice(letters) + rng.choice(letters) + "*" for _ in range(32))
+
+
+def test_with_the_queues_full_a_search_is_refused_at_once(corpus_server: ThreadServer) -> None:
+    rng = random.Random(11)
+    answers: list[Answer] = []
+    first = _in_background(corpus_server.port, "/api/search?q=" + corpus_storm(rng), answers)
+    time.sleep(0.03)  # it holds the slot now; max_queue=0: no plain search may wait
+    start = time.monotonic()
+    plain = get(corpus_server.port, "/api/search?q=stroke")
+    took = time.monotonic() - start
+    waiting = [
+        _in_background(corpus_server.port, "/api/search?q=" + corpus_storm(rng), answers)
+        for _ in range(2)
+    ]
+    time.sleep(0.02)
+    start = time.monotonic()
+    storm_refused = get(corpus_server.port, "/api/search?q=" + corpus_storm(rng))
+    took = max(took, time.monotonic() - start)
+    for thread in [first, *waiting]:
+        thread.join(timeout=10)
+    for answer in (plain, storm_refused):
+        assert is_error_shape(answer, 503) and answer.headers["retry-after"] == "1"
+        assert "busy" in answer.json()["error"]
+    assert took < 0.1
+    assert [a.status for a in answers] == [503, 503, 503]  # each stopped at 0.15 s, or not started
+    assert get(corpus_server.port, "/api/search?q=stroke").status == 200
+
+
+def test_health_and_status_answer_while_a_slow_search_holds_the_slot(
+    corpus_server: ThreadServer,
+) -> None:
+    rng = random.Random(12)
+    answers: list[Answer] = []
+    threads = [
+        _in_background(corpus_server.port, "/api/search?q=" + corpus_storm(rng), answers)
+        for _ in range(3)
+    ]
+    time.sleep(0.03)
+    start = time.monotonic()
+    health = get(corpus_server.port, "/healthz")
+    status = get(corpus_server.port, "/api/status")
+    took = time.monotonic() - start
+    unanswered = 3 - len(answers)
+    for thread in threads:
+        thread.join(timeout=10)
+    assert health.status == 200 and status.status == 200
+    assert health.json()["generation"] == status.json()["generation"]
+    assert unanswered > 0 and took < 0.1
+
+
+def test_serve_passes_its_public_settings_to_the_server(index_dir: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    command = [
+        sys.executable,
+        "-m",
+        "chcsearch",
+        "serve",
+        "--index",
+        str(index_dir),
+        "--port",
+        str(port),
+        "--idle-timeout",
+        "1",
+        "--max-queue",
+        "4",
+        "--frame-ancestors",
+        "self",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = get(port, "/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert answer.headers["x-frame-options"] == "SAMEORIGIN"
+        assert "frame-ancestors 'self'" in answer.headers["content-security-policy"]
+        idle = socket.create_connection(("127.0.0.1", port), timeout=5)
+        start = time.monotonic()
+        assert idle.recv(1) == b""
+        assert time.monotonic() - start < 2.5
+        idle.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
