@@ -69,7 +69,11 @@ MAX_HEADERS = 100
 MAX_CONNECTIONS = 1000
 #: Costly-looking searches that may wait, beside ``max_queue`` plain ones: those with a
 #: wildcard (``strok*``, ``wom?n``) or longer than ``LONG_QUERY_CHARS``.
-MAX_COSTLY_QUEUE = 2
+MAX_COSTLY_QUEUE = 8
+#: A search refused because its queue is full is answered after this pause
+#: (a sleep, no CPU), so a client that retries at once cannot turn refusals
+#: into a busy loop that takes the processor from the searches being served.
+REFUSAL_PAUSE = 0.25
 LONG_QUERY_CHARS = 100
 
 _WILDCARD = re.compile(r"\*|\?(?=\w)")
@@ -133,6 +137,7 @@ class _Slot:
             return
         queue = self.queues[costly]
         if len(queue) >= self.limits[costly]:
+            await anyio.sleep(REFUSAL_PAUSE)
             raise self._refuse("too many searches are waiting")
         turn = anyio.Event()
         queue.append(turn)
@@ -165,7 +170,9 @@ class _Service:
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
         self.retry_after = max(1, math.ceil(settings.time_limit))
-        self.slot = _Slot(settings.max_queue, MAX_COSTLY_QUEUE, self.retry_after)
+        self.slot = _Slot(
+            settings.max_queue, min(settings.max_queue, MAX_COSTLY_QUEUE), self.retry_after
+        )
         self.status_limiter = anyio.CapacityLimiter(1)
         self._status: tuple[str, dict[str, Any]] | None = None
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
