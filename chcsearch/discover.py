@@ -25,6 +25,7 @@ Page URLs follow each generator's rules (``permalink``, ``baseurl``,
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import posixpath
 import re
@@ -39,6 +40,7 @@ import yaml
 
 from .errors import SiteError
 from .model import Problem, SourceFile
+from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -144,11 +146,19 @@ def _read_config(path: Path) -> tuple[dict[str, Any], list[Problem]]:
         if path.suffix == ".toml":
             data: Any = tomllib.loads(text)
         elif path.suffix == ".json":
-            import json
-
             data = json.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = load_yaml(text, keep_text=False)
+    except YamlTooComplex as exc:
+        kept = "using the generator's defaults"
+        return {}, [too_complex_problem(path.name, exc, what="site config", kept=kept)]
+    except RecursionError:
+        # tomllib and json recurse once per nested array; CPython stops them cleanly.
+        msg = (
+            "site config nests its values too deeply to read; using the generator's defaults. "
+            "Flatten the nested lists or tables."
+        )
+        return {}, [Problem("bad-value", path.name, msg)]
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
         msg = (
             f"site config could not be read ({exc}); using the generator's defaults. Fix the file."
@@ -272,6 +282,9 @@ class _Walker:
             return
         for entry in entries:
             rel = self.rel(entry.path)
+            if not _is_utf8(rel):
+                self.problems.append(_name_not_utf8(rel))
+                continue
             try:
                 is_dir = entry.is_dir()
                 is_file = entry.is_file()
@@ -315,6 +328,29 @@ class _Walker:
                 yield from self._walk(entry.path, keep, (*chain, os.path.realpath(entry.path)))
             elif is_file:
                 yield rel, entry
+
+
+def _is_utf8(name: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python holds them as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(name: str) -> str:
+    """A file name as text that can be printed and stored: bytes that are not UTF-8 as ``\\xff``."""
+    return os.fsencode(name).decode("utf-8", errors="backslashreplace")
+
+
+def _name_not_utf8(rel: str) -> Problem:
+    return Problem(
+        "file-name-not-utf8",
+        printable_name(rel),
+        "file or folder name is not valid UTF-8, so it cannot be shown or linked; it was "
+        "skipped. Rename it (for example with 'convmv -f latin1 -t utf8').",
+    )
 
 
 def _source(rel: str, entry: os.DirEntry[str], kind: str) -> SourceFile:

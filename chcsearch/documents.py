@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .levels import ancestor_paths, level_prefixes
 from .model import Document, PageMeta, PdfMeta, Problem, Resource
-from .parse import title_from_filename
+from .parse import MAX_TEXT_CHARS, cap_text, title_from_filename, too_large_problem
 from .pdfmeta import clean_title
 
 if TYPE_CHECKING:
@@ -442,5 +442,19 @@ def _pdf_page_documents(
 def with_text(
     doc: Document, body: str, headings: tuple[str, ...] = (), spelling: str | None = None
 ) -> Document:
-    """The planned document with its text filled in (``spelling``: see ``Document``)."""
+    """The planned document with its text filled in (``spelling``: see ``Document``).
+
+    The body is cut to ``MAX_TEXT_CHARS`` characters (``text_too_large``
+    gives the warning for it): every query's cost grows with the longest
+    document it touches. ``spelling`` only feeds "did you mean" and is kept whole.
+    """
+    body = cap_text(body)
     return replace(doc, body=body, headings=headings, words=len(body.split()), spelling=spelling)
+
+
+def text_too_large(doc: Document, body: str) -> Problem | None:
+    """The ``page-too-large`` warning for a document whose ``body`` ``with_text`` cuts, else None."""
+    if len(body) <= MAX_TEXT_CHARS:
+        return None
+    where = f"page {doc.page} of this PDF" if doc.kind == "pdf" else "page"
+    return too_large_problem(doc.source, f"{where} has {len(body):,} characters of text")

@@ -35,6 +35,7 @@ PROBLEM_GROUPS: dict[str, str] = {
     "pdf-encrypted": "unreadable PDFs",
     "pdf-timeout": "unreadable PDFs",
     "pdf-crashed": "unreadable PDFs",
+    "pdf-too-large": "unreadable PDFs",
     "pdf-no-text": "PDFs or pages with no text",
     "pdf-pages-no-text": "PDFs or pages with no text",
     "page-no-text": "PDFs or pages with no text",
@@ -45,6 +46,10 @@ PROBLEM_GROUPS: dict[str, str] = {
     "empty-file": "unreadable files",
     "unreadable-file": "unreadable files",
     "symlink-loop": "unreadable files",
+    "file-name-not-utf8": "unreadable files",
+    "yaml-too-complex": "files too large or complex",
+    "page-too-large": "files too large or complex",
+    "page-too-slow": "files too large or complex",
 }
 
 

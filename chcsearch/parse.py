@@ -13,34 +13,26 @@ import html
 import posixpath
 import re
 import sys
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from frontmatter.default_handlers import BaseHandler, YAMLHandler
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 
 from .discover import SiteScan, page_url, resolve_resource_path
 from .model import Page, PageMeta, Problem, Resource, ResourceKind, SourceFile
 from .pdfmeta import YEAR
+from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-class TextKeepingLoader(yaml.SafeLoader):
-    """A safe YAML loader that leaves decimal-looking scalars as text.
-
-    Front matter numbers like ``level: 2.10`` are labels, not quantities;
-    integers (``weight: 3``) are still integers.
-    """
-
-
-TextKeepingLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 class TomlHandler(BaseHandler):
@@ -107,8 +99,12 @@ def _error_line(exc: Exception) -> int | None:
 
 def _load(handler: BaseHandler, fm: str) -> Any:
     if handler is _YAML:
-        return _YAML.load(fm, Loader=TextKeepingLoader)
-    return handler.load(fm)
+        return load_yaml(fm)
+    try:
+        return handler.load(fm)
+    except RecursionError:
+        # tomllib recurses once per nested array or table; CPython stops it cleanly.
+        raise ValueError("values nested too deeply to read") from None
 
 
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*[:=]\s*(.*)$")
@@ -134,9 +130,20 @@ def load_front_matter(
     the line before (a wrapped long value, the commonest hand-editing slip),
     dropping offending lines one at a time, and reading top-level
     ``key: value`` lines. The problem reports the first error's file line.
+    Front matter past the YAML loader's limits (``chcsearch.yamlsafe``) is
+    not tried again: only its plain top-level ``key: value`` lines are kept,
+    with a ``yaml-too-complex`` problem.
     """
     try:
         data = _load(handler, fm)
+    except YamlTooComplex as exc:
+        problem = too_complex_problem(
+            src_path,
+            exc,
+            what="front matter",
+            kept="only its plain 'key: value' lines were read and the page is indexed",
+        )
+        return _salvage(fm), [problem]
     except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError) as exc:
         first_error = exc
     else:
@@ -205,103 +212,257 @@ def load_front_matter(
 
 # ----------------------------------------------------------------------------------------
 # Markdown to text
+#
+# Every step here is linear in the page's length, whatever the page holds: the
+# Liquid, comment, script and attribute-list removals are single forward scans
+# with str.find, and markdown-it-py parses in linear time by design. (The
+# regular expressions this replaced took seconds to minutes on one long line
+# of spaces or of '[', '{% ' or '<!--'.) A page that still takes longer than
+# PAGE_SECONDS stops being parsed: the rest of its text is kept as written.
 
-_LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}", re.S)
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_IAL = re.compile(r"\{:[^}]*\}|\{::[^}]*/?\}")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
-_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S.*$", re.M)
-_FOOTNOTE = re.compile(r"\[\^[^\]]+\]")
-_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>]+)>")
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
-_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_QUOTE = re.compile(r"^\s*(?:>\s?)+")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|~~|`+)|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)")
+#: Seconds one page's Markdown may take to become text.
+PAGE_SECONDS = 5.0
+#: Bytes of a page file that are read; the rest is left out with a warning.
+MAX_PAGE_BYTES = 1_000_000
+#: Characters of text indexed for one document (a page, or one page of a PDF):
+#: about 15,000 words. A phrase search on a document of 100,000 characters takes
+#: about 35 ms, on one of 1,000,000 about 1.3 s; ``documents.with_text`` applies
+#: the cap to every document, and parse_page warns for a page.
+MAX_TEXT_CHARS = 100_000
+#: Block nesting (lists in lists, quotes in quotes) that markdown-it follows;
+#: text nested deeper is left out. Each list level takes two.
+MAX_NESTING = 40
+
+_SCRIPT_OPEN = re.compile(r"<(script|style)\b", re.I)
+_SCRIPT_CLOSE = {
+    "script": re.compile(r"</script\s*>", re.I),
+    "style": re.compile(r"</style\s*>", re.I),
+}
+_LIQUID_OPEN = re.compile(r"\{[%{]")
+_ATX_ODD_SPACE = re.compile(r"^( {0,3}#{1,6})[\u00a0\u2000-\u200a\u202f\u3000]", re.M)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
-def _inline(text: str) -> str:
-    text = _IMAGE.sub(r"\1", text)
-    text = _LINK.sub(r"\1", text)
-    text = _REF_LINK.sub(r"\1", text)
-    text = _AUTOLINK.sub(r"\1", text)
-    text = _FOOTNOTE.sub("", text)
-    text = _TAG.sub(" ", text)
-    text = _EMPHASIS.sub("", text)
-    text = text.replace("|", " ")
-    return _SPACES.sub(" ", html.unescape(text)).strip()
+def _cut_spans(text: str, opener: re.Pattern[str], closer_of: Any, replacement: str = " ") -> str:
+    """``text`` without the spans from each ``opener`` match to its closer.
+
+    ``closer_of(match)`` gives the closing string, or a pattern to search for.
+    An opener with no closer after it ends the scan: the rest is kept as it
+    is, so every character is looked at a bounded number of times.
+    """
+    out: list[str] = []
+    pos = 0
+    while True:
+        match = opener.search(text, pos)
+        if match is None:
+            break
+        closer = closer_of(match)
+        if isinstance(closer, str):
+            end = text.find(closer, match.end())
+            stop = end + len(closer)
+        else:
+            found = closer.search(text, match.end())
+            end, stop = (found.start(), found.end()) if found else (-1, -1)
+        if end < 0:
+            break
+        out += (text[pos : match.start()], replacement)
+        pos = stop
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _literal(text: str) -> re.Pattern[str]:
+    return re.compile(re.escape(text))
+
+
+_COMMENT_OPEN = _literal("<!--")
+_IAL_OPEN = _literal("{:")
+
+
+def strip_liquid(text: str) -> str:
+    """Text without Liquid tags (``{% … %}``) and output (``{{ … }}``), in one forward scan."""
+    return _cut_spans(text, _LIQUID_OPEN, lambda m: "%}" if m.group() == "{%" else "}}")
+
+
+def strip_tags(text: str, replacement: str = " ") -> str:
+    """Text without HTML tags (``<p>``, ``</div>``), in one forward scan; entities are kept."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("<", pos)
+        if start < 0:
+            break
+        name = start + 2 if text.startswith("</", start) else start + 1
+        if name < len(text) and text[name].isascii() and text[name].isalpha():
+            end = text.find(">", name)
+            if end < 0:
+                break
+            out += (text[pos:start], replacement)
+            pos = end + 1
+        else:
+            out.append(text[pos : start + 1])
+            pos = start + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _strip_markup(markdown: str) -> str:
+    """Comments, scripts and styles, Liquid and kramdown attribute lists (``{: .x}``) removed.
+
+    ``##`` followed by a no-break space starts a heading, as in kramdown (CommonMark wants a space).
+    """
+    text = _cut_spans(markdown, _COMMENT_OPEN, lambda m: "-->")
+    text = _cut_spans(text, _SCRIPT_OPEN, lambda m: _SCRIPT_CLOSE[m.group(1).lower()])
+    text = strip_liquid(text)
+    text = _cut_spans(text, _IAL_OPEN, lambda m: "}")
+    return _ATX_ODD_SPACE.sub(r"\1 ", text)
+
+
+def _stop_when_late(state: StateInline, silent: bool) -> bool:
+    """An inline rule run first at each step: past the deadline, the rest is plain text."""
+    deadline = state.env.get("deadline")
+    if silent or deadline is None or time.monotonic() < deadline:
+        return False
+    state.env["late"] = True
+    state.pending += state.src[state.pos : state.posMax]
+    state.pos = state.posMax
+    return True
+
+
+def _markdown_parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
+    parser.enable(["table", "strikethrough"])
+    parser.inline.ruler.before("text", "stop_when_late", _stop_when_late)
+    return parser
+
+
+_MARKDOWN = _markdown_parser()
+
+
+def _one_line(text: str) -> str:
+    return _SPACES.sub(" ", text.replace("|", " ")).strip()
+
+
+def _inline_text(children: list[Token]) -> str:
+    """The words of inline tokens: link and image text kept, addresses and tags dropped."""
+    parts: list[str] = []
+    for token in children:
+        if token.type in ("text", "text_special", "code_inline", "image"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak", "html_inline"):
+            parts.append(" ")
+    return _one_line(" ".join("".join(parts).split("\n")))
+
+
+def _bold_line(line: list[Token]) -> str | None:
+    """The text of a line that is bold and nothing else (``**Methods**:``), else None."""
+    tokens = [t for t in line if not (t.type == "text" and not t.content.strip())]
+    if tokens and tokens[-1].type == "text" and tokens[-1].content.strip() == ":":
+        tokens.pop()
+    if (
+        len(tokens) >= 3
+        and tokens[0].type == "strong_open"
+        and tokens[-1].type == "strong_close"
+        and not any(t.type == "strong_open" for t in tokens[1:-1])
+    ):
+        return _inline_text(tokens[1:-1]) or None
+    return None
+
+
+def _paragraph(children: list[Token], paragraphs: list[str], headings: list[str]) -> None:
+    """A paragraph's lines; a line that is only bold text is a heading (as report sites use it)."""
+    lines: list[list[Token]] = [[]]
+    for token in children:
+        if token.type in ("softbreak", "hardbreak"):
+            lines.append([])
+        else:
+            lines[-1].append(token)
+    current: list[Token] = []
+    for line in lines:
+        heading = _bold_line(line)
+        if heading is None:
+            if current:
+                current.append(Token("softbreak", "br", 0))
+            current += line
+            continue
+        text = _inline_text(current)
+        if text:
+            paragraphs.append(text)
+        current = []
+        headings.append(heading)
+        paragraphs.append(heading)
+    text = _inline_text(current)
+    if text:
+        paragraphs.append(text)
+
+
+@dataclass(frozen=True)
+class MarkdownText:
+    """A page's Markdown as text: paragraphs one a line, its headings, and whether it all fit.
+
+    ``finished`` is False when conversion ran past its time budget; the text
+    after that point is then kept as written, without markup removed.
+    """
+
+    text: str
+    headings: tuple[str, ...]
+    finished: bool = True
+
+
+def convert_markdown(markdown: str, *, seconds: float = PAGE_SECONDS) -> MarkdownText:
+    """Plain text and headings of a Markdown page, in time linear in its length.
+
+    Liquid tags, HTML tags, comments, scripts and kramdown attribute lists are
+    removed; link and image text is kept, addresses dropped; code and table
+    cells are kept; lines that are bold and nothing else count as headings,
+    as they are used that way on report sites. Inline parsing that runs past
+    ``seconds`` stops and keeps the rest of the text as written.
+    """
+    env: dict[str, Any] = {"deadline": time.monotonic() + seconds}
+    tokens = _MARKDOWN.parse(_strip_markup(markdown), env)
+    paragraphs: list[str] = []
+    headings: list[str] = []
+    cells: list[str] | None = None
+    in_heading = False
+    for token in tokens:
+        kind = token.type
+        if kind == "inline":
+            children = token.children or []
+            if in_heading:
+                heading = _inline_text(children)
+                if heading:
+                    headings.append(heading)
+                    paragraphs.append(heading)
+            elif cells is not None:
+                cells.append(_inline_text(children))
+            else:
+                _paragraph(children, paragraphs, headings)
+        elif kind == "heading_open":
+            in_heading = True
+        elif kind == "heading_close":
+            in_heading = False
+        elif kind == "table_open":
+            cells = []
+        elif kind == "table_close" and cells is not None:
+            row = " ".join(cell for cell in cells if cell)
+            if row:
+                paragraphs.append(row)
+            cells = None
+        elif kind in ("fence", "code_block"):
+            code = _SPACES.sub(" ", " ".join(token.content.split("\n"))).strip()
+            if code:
+                paragraphs.append(code)
+        elif kind == "html_block":
+            block = _one_line(html.unescape(strip_tags(token.content)).replace("\n", " "))
+            if block:
+                paragraphs.append(block)
+    return MarkdownText("\n".join(paragraphs), tuple(headings), finished=not env.get("late"))
 
 
 def markdown_to_text(markdown: str) -> tuple[str, tuple[str, ...]]:
-    """Plain text (one paragraph a line) and the headings of a Markdown page.
-
-    Liquid tags, HTML tags, comments, scripts and kramdown attribute lists are
-    removed; link and image text is kept; lines that are bold and nothing
-    else count as headings, as they are used that way on report sites.
-    """
-    text = _COMMENT.sub(" ", markdown)
-    text = _SCRIPT.sub(" ", text)
-    text = _LIQUID.sub(" ", text)
-    text = _IAL.sub(" ", text)
-    text = _REF_DEF.sub("", text)
-    paragraphs: list[str] = []
-    headings: list[str] = []
-    current: list[str] = []
-    in_fence = False
-
-    def flush() -> None:
-        if current:
-            joined = _inline(" ".join(current))
-            if joined:
-                paragraphs.append(joined)
-            current.clear()
-
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if _FENCE.match(line):
-            flush()
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            current.append(line)
-            continue
-        atx = _ATX.match(line)
-        following = lines[i + 1] if i + 1 < len(lines) else ""
-        bold = _BOLD_LINE.match(line)
-        if atx or bold:
-            flush()
-            heading = _inline(atx.group(2) if atx else bold.group(2))  # type: ignore[union-attr]
-            if heading:
-                headings.append(heading)
-                paragraphs.append(heading)
-            continue
-        if line.strip() and _SETEXT.match(following) and not _LIST.match(line):
-            flush()
-            heading = _inline(line)
-            if heading:
-                headings.append(heading)
-                paragraphs.append(heading)
-            continue
-        if _SETEXT.match(line) and not current:
-            continue
-        if not line.strip() or _TABLE_RULE.match(line):
-            flush()
-            continue
-        unquoted = _QUOTE.sub("", line)
-        if _LIST.match(unquoted):
-            flush()
-            unquoted = _LIST.sub("", unquoted)
-        current.append(unquoted)
-    flush()
-    return "\n".join(paragraphs), tuple(headings)
+    """Plain text (one paragraph a line) and the headings of a Markdown page (see ``convert_markdown``)."""
+    converted = convert_markdown(markdown)
+    return converted.text, converted.headings
 
 
 # ----------------------------------------------------------------------------------------
@@ -429,7 +590,8 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
     """Read and parse one page file. ``None`` when the file is not a page after all."""
     src_path = source.src_path
     try:
-        data = source.abs_path.read_bytes()
+        with source.abs_path.open("rb") as handle:
+            data = handle.read(MAX_PAGE_BYTES + 1)
     except OSError as exc:
         return None, [
             Problem(
@@ -444,6 +606,9 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
                 "empty-file", src_path, "file is empty; it was not indexed. Add text or delete it."
             )
         ]
+    file_cut = len(data) > MAX_PAGE_BYTES
+    if file_cut:
+        data = _cut_bytes(data, MAX_PAGE_BYTES)
     text, problems = decode_text(data, src_path)
     fm_text, body, handler = split_front_matter(text.replace("\r\n", "\n"))
     metadata: dict[str, Any] = {}
@@ -451,19 +616,39 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
         metadata, fm_problems = load_front_matter(fm_text, handler, src_path)
         problems.extend(fm_problems)
     config = scan.config
-    is_html = src_path.lower().endswith((".html", ".htm"))
-    if src_path.lower().endswith(".txt"):
+    started = time.monotonic()
+    lower = src_path.lower()
+    if lower.endswith(".txt"):
         plain, headings = text_to_paragraphs(body)
     else:
-        plain, headings = (
-            markdown_to_text(body) if not is_html else markdown_to_text(_TAG.sub("\n", body))
+        converted = convert_markdown(
+            strip_tags(body, "\n") if lower.endswith((".html", ".htm")) else body,
+            seconds=PAGE_SECONDS - (time.monotonic() - started),
         )
+        plain, headings = converted.text, converted.headings
+        if not converted.finished:
+            problems.append(
+                Problem(
+                    "page-too-slow",
+                    src_path,
+                    f"page took more than {PAGE_SECONDS:g} seconds to read as Markdown; the rest "
+                    "of it is indexed as written, with its markup. Split the page, or look for "
+                    "long runs of brackets, stars or tags.",
+                )
+            )
     lead_parts = [
-        _inline(_as_text(metadata.get(key)))
+        convert_markdown(
+            _as_text(metadata.get(key)), seconds=PAGE_SECONDS - (time.monotonic() - started)
+        ).text
         for key in ("intro", "description", "summary")
         if isinstance(metadata.get(key), str)
     ]
     plain = "\n".join([*[p for p in lead_parts if p], plain]).strip()
+    if file_cut or len(plain) > MAX_TEXT_CHARS:
+        size = f"{max(source.size, MAX_PAGE_BYTES + 1):,} bytes" if file_cut else ""
+        chars = "" if file_cut else f"{len(plain):,} characters of text"
+        problems.append(too_large_problem(src_path, f"page is too large ({size or chars})"))
+        plain = cap_text(plain)
 
     title = _as_text(metadata.get("title"))
     if not title:
@@ -535,9 +720,45 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
     return Page(meta=meta, headings=headings, body=plain), problems
 
 
+def _cut_bytes(data: bytes, limit: int) -> bytes:
+    """The first ``limit`` bytes or fewer, ending at a line end if one is near, never inside a character."""
+    head = data[:limit]
+    line_end = head.rfind(b"\n", max(0, limit - 65_536))
+    if line_end > 0:
+        return head[: line_end + 1]
+    end = limit
+    while end > 0 and data[end] & 0xC0 == 0x80:
+        end -= 1
+    return data[:end]
+
+
+def cap_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, at a line end or space when one is near."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for separator in ("\n", " "):
+        end = head.rfind(separator, max(0, limit - 2_000))
+        if end > 0:
+            return head[:end]
+    return head
+
+
+def too_large_problem(src_path: str, what: str) -> Problem:
+    """The ``page-too-large`` warning: ``what`` says how large the file or its text is."""
+    return Problem(
+        "page-too-large",
+        src_path,
+        f"{what}; only its first {MAX_TEXT_CHARS:,} characters of text are indexed (chcsearch "
+        f"reads at most {MAX_PAGE_BYTES:,} bytes of a page and indexes at most "
+        f"{MAX_TEXT_CHARS:,} characters of one document, so that no search pays for one huge "
+        "file). Split it into smaller files.",
+    )
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        return tuple(v.strip() for v in re.split(r"\s*;\s*", value) if v.strip())
+        return tuple(v.strip() for v in value.split(";") if v.strip())
     if isinstance(value, list):
         return tuple(
             str(v).strip() for v in value if isinstance(v, (str, int, float)) and str(v).strip()

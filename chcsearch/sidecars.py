@@ -21,7 +21,8 @@ import yaml
 
 from .discover import SIDECAR_FOLDER_NAMES, SiteScan
 from .model import Problem, Sidecar
-from .parse import TextKeepingLoader, decode_text
+from .parse import decode_text
+from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 FILE_KEYS = ("title", "authors", "author", "year", "tags", "url")
 FOLDER_KEYS = (*FILE_KEYS, "folder_title")
@@ -55,7 +56,7 @@ def _line_of(text: str, key: str) -> int | None:
 
 def _strings(value: Any) -> tuple[str, ...] | None:
     if isinstance(value, str):
-        return tuple(v.strip() for v in re.split(r"\s*;\s*", value) if v.strip())
+        return tuple(v.strip() for v in value.split(";") if v.strip())
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return tuple(str(v).strip() for v in value if str(v).strip())
     return None
@@ -65,7 +66,11 @@ def read_sidecar(src_path: str, data: bytes, *, folder: bool) -> tuple[Sidecar, 
     """One sidecar file: its metadata, a folder title (``_meta.yml`` only) and problems."""
     text, problems = decode_text(data, src_path)
     try:
-        loaded = yaml.load(text, Loader=TextKeepingLoader) if text.strip() else {}
+        loaded = load_yaml(text) if text.strip() else {}
+    except YamlTooComplex as exc:
+        kept = "it was ignored and the file it describes is indexed without it"
+        problems.append(too_complex_problem(src_path, exc, what="metadata file", kept=kept))
+        return Sidecar(), "", problems
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(

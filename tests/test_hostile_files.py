@@ -1,0 +1,230 @@
+"""No text file can take an index run down: each hostile file is a named warning.
+
+Each scenario puts one hostile file in a tiny site beside a normal page,
+indexes it through the CLI, and checks the warning (code and file), that the
+run succeeded and that the normal page is indexed and found.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import page
+from typer.testing import CliRunner
+
+from chcsearch.cli import app
+from chcsearch.discover import scan_site
+from chcsearch.documents import text_too_large, with_text
+from chcsearch.model import Document
+from chcsearch.parse import (
+    MAX_PAGE_BYTES,
+    MAX_TEXT_CHARS,
+    convert_markdown,
+    markdown_to_text,
+    parse_page,
+)
+from chcsearch.query import Searcher
+from chcsearch.sidecars import read_sidecar
+from chcsearch.yamlsafe import MAX_DEPTH, load_yaml
+
+MakeSite = Callable[..., Path]
+
+#: "Billion laughs": nine aliases a level, nine levels deep (9**9 strings).
+BOMB = "\n".join(
+    [
+        'a0: &a0 "lol"',
+        *(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)),
+        "",
+    ]
+)
+DEEP = "a: " + "[" * 20_000 + "]" * 20_000 + "\n"
+NORMAL = page("Neighbour", "The neighbouring page talks about gooseberries.")
+
+
+def _index(site: Path, index_dir: Path) -> str:
+    result = CliRunner().invoke(app, ["index", str(site), "--index", str(index_dir), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _found(index_dir: Path, words: str) -> list[str]:
+    searcher = Searcher(index_dir)
+    return [hit.id for hit in searcher.search(words).results]
+
+
+def _indexed_with_warning(
+    make_site: MakeSite, index_dir: Path, files: dict[str, str | bytes], code: str, where: str
+) -> str:
+    """Index the files beside a normal page; ``where`` is the warning's ``file:line``."""
+    site = make_site({"_config.yml": "title: Site\n", "neighbour.md": NORMAL, **files})
+    output = _index(site, index_dir)
+    assert f"{where}: [{code}]" in output
+    assert _found(index_dir, "gooseberries") == ["neighbour.md"]
+    return output
+
+
+def test_a_yaml_bomb_in_front_matter_is_a_warning_and_the_page_keeps_its_body(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    bomb = "---\ntitle: Bomb page\n" + BOMB + "---\n\n# Heading\n\nAbout elderflowers.\n"
+    output = _indexed_with_warning(
+        make_site, index_dir, {"bomb.md": bomb}, "yaml-too-complex", "bomb.md:8"
+    )
+    assert "aliases" in output and "at most 100 aliases" in output
+    assert _found(index_dir, "elderflowers") == ["bomb.md"]
+    hit = Searcher(index_dir).search("elderflowers").results[0]
+    assert hit.title == "Bomb page"
+
+
+def test_a_yaml_bomb_in_the_site_config_leaves_the_defaults(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    site = make_site({"_config.yml": BOMB, "neighbour.md": NORMAL})
+    output = _index(site, index_dir)
+    assert "_config.yml:6: [yaml-too-complex]" in output
+    assert _found(index_dir, "gooseberries") == ["neighbour.md"]
+
+
+@pytest.mark.parametrize("sidecar", ["_meta.yml", "report.md.yml"])
+def test_a_yaml_bomb_in_a_sidecar_is_ignored_with_a_warning(
+    make_site: MakeSite, index_dir: Path, sidecar: str
+) -> None:
+    site = make_site(
+        {
+            "report.md": "# Report\n\nAbout elderflowers.\n",
+            "other.md": "# Other\n\nAbout gooseberries.\n",
+            sidecar: BOMB,
+        }
+    )
+    output = _index(site, index_dir)
+    assert f"{sidecar}:6: [yaml-too-complex]" in output
+    assert _found(index_dir, "gooseberries") == ["other.md"]
+    assert _found(index_dir, "elderflowers") == ["report.md"]
+
+
+def test_front_matter_nested_20000_deep_is_a_warning_not_a_crash(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    deep = "---\ntitle: Deep\n" + DEEP + "---\nAbout elderflowers.\n"
+    output = _indexed_with_warning(
+        make_site, index_dir, {"deep.md": deep}, "yaml-too-complex", "deep.md:3"
+    )
+    assert f"nested more than {MAX_DEPTH} deep" in output
+    assert _found(index_dir, "elderflowers") == ["deep.md"]
+
+
+def test_the_yaml_limits_leave_ordinary_aliases_and_nesting_alone() -> None:
+    text = "base: &b {x: 1}\none: *b\ntwo: *b\nlevel: 4.10\nnest: [[[[1]]]]\n"
+    assert load_yaml(text) == {
+        "base": {"x": 1},
+        "one": {"x": 1},
+        "two": {"x": 1},
+        "level": "4.10",
+        "nest": [[[[1]]]],
+    }
+
+
+def test_a_sidecar_bomb_names_the_file_and_line() -> None:
+    sidecar, _, problems = read_sidecar("a/_meta.yml", BOMB.encode(), folder=True)
+    assert sidecar.title == ""
+    assert [(p.kind, p.src_path) for p in problems] == [("yaml-too-complex", "a/_meta.yml")]
+    assert problems[0].line is not None and problems[0].line > 1
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("whitespace", "Elderflowers " + " " * 200_000 + "x\n"),
+        ("brackets", "Elderflowers\n\n" + "[" * 80_000 + "\n"),
+        ("liquid", "Elderflowers\n\n" + "{% " * 27_000 + "\n"),
+        ("comments", "Elderflowers\n\n" + "<!--" * 20_000 + "\n"),
+        ("scripts", "Elderflowers\n\n" + "<script" * 20_000 + "\n"),
+        ("attributes", "Elderflowers\n\n" + "{:" * 40_000 + "\n"),
+        ("nested-list", "Elderflowers\n\n" + "".join("  " * i + "- x\n" for i in range(1600))),
+    ],
+)
+def test_pathological_markdown_is_indexed(
+    make_site: MakeSite, index_dir: Path, name: str, body: str
+) -> None:
+    site = make_site({"_config.yml": "", "neighbour.md": NORMAL, f"{name}.md": page(name, body)})
+    _index(site, index_dir)
+    assert _found(index_dir, "gooseberries") == ["neighbour.md"]
+    assert _found(index_dir, "elderflowers") == [f"{name}.md"]
+
+
+def test_markdown_past_its_time_budget_keeps_the_rest_as_written() -> None:
+    converted = convert_markdown("# Title\n\nSome **bold** [link](x).\n", seconds=0)
+    assert not converted.finished
+    assert converted.headings == ("Title",)
+    assert "Some **bold** [link](x)." in converted.text
+
+
+def test_liquid_and_tags_are_removed_however_they_are_left_open() -> None:
+    text, _ = markdown_to_text("a {% if x %}b{{ y }} c {% unclosed\n\n<b>d</b> <i e\n")
+    assert text.splitlines() == ["a b c {% unclosed", "d <i e"]
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    site = make_site({"_config.yml": "", "neighbour.md": NORMAL})
+    descriptor = os.open(os.fsencode(site) + b"/bad\xff.md", os.O_CREAT | os.O_WRONLY, 0o644)
+    os.write(descriptor, page("Bad", "Elderflowers.").encode())
+    os.close(descriptor)
+    output = _index(site, index_dir)
+    assert "bad\\xff.md: [file-name-not-utf8]" in output
+    assert _found(index_dir, "gooseberries") == ["neighbour.md"]
+    again = _index(site, index_dir)
+    assert "[file-name-not-utf8]" in again and "unchanged" in again
+
+
+def test_a_page_larger_than_the_cap_is_indexed_up_to_the_cap(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    paragraph = "Filler words about nothing in particular.\n\n"
+    body = "Elderflowers first.\n\n" + paragraph * (MAX_PAGE_BYTES // len(paragraph)) + "Quinces.\n"
+    output = _indexed_with_warning(
+        make_site, index_dir, {"huge.md": page("Huge", body)}, "page-too-large", "huge.md"
+    )
+    assert f"{MAX_TEXT_CHARS:,} characters" in output
+    assert _found(index_dir, "elderflowers") == ["huge.md"]
+    assert _found(index_dir, "quinces") == []
+
+
+def test_a_long_page_text_is_cut_with_a_warning(make_site: MakeSite) -> None:
+    site = make_site({"_config.yml": "", "long.md": page("Long", "word " * MAX_TEXT_CHARS)})
+    scan = scan_site(site)
+    parsed, problems = parse_page(scan.pages[0], scan)
+    assert parsed is not None and len(parsed.body) <= MAX_TEXT_CHARS
+    assert [(p.kind, p.src_path) for p in problems] == [("page-too-large", "long.md")]
+
+
+def test_every_document_body_is_capped_and_a_pdf_page_gets_a_warning() -> None:
+    doc = Document(
+        id="r.pdf#page=2",
+        source="r.pdf",
+        kind="pdf",
+        title="R",
+        url="/r.pdf#page=2",
+        section="",
+        ancestors=(),
+        breadcrumb=(),
+        level="",
+        weight=None,
+        group="r.pdf",
+        linked_from=(),
+        page=2,
+        page_count=2,
+        orphan=True,
+        resources=(),
+        fingerprint="",
+    )
+    body = "word " * MAX_TEXT_CHARS
+    assert len(with_text(doc, body).body) <= MAX_TEXT_CHARS
+    problem = text_too_large(doc, body)
+    assert problem is not None and problem.kind == "page-too-large"
+    assert problem.src_path == "r.pdf" and "page 2 of this PDF" in problem.message
+    assert text_too_large(doc, "short") is None
