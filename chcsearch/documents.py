@@ -452,6 +452,15 @@ def with_text(
     return replace(doc, body=body, headings=headings, words=len(body.split()), spelling=spelling)
 
 
+def pdf_pages_too_large(src_path: str, pages: Iterable[str]) -> list[Problem]:
+    """``page-too-large`` warnings for the pages of a PDF whose text ``with_text`` cuts."""
+    return [
+        too_large_problem(src_path, f"page {number} of this PDF has {len(text):,} characters of text")
+        for number, text in enumerate(pages, 1)
+        if len(text) > MAX_TEXT_CHARS
+    ]
+
+
 def text_too_large(doc: Document, body: str) -> Problem | None:
     """The ``page-too-large`` warning for a document whose ``body`` ``with_text`` cuts, else None."""
     if len(body) <= MAX_TEXT_CHARS:

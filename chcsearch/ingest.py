@@ -22,7 +22,7 @@ from . import __version__
 from .cache import ExtractionCache, file_sha256
 from .config import IndexSettings
 from .discover import SiteScan, resolve_resource_path, scan_site
-from .documents import plan_archive_documents, plan_documents, with_text
+from .documents import pdf_pages_too_large, plan_archive_documents, plan_documents, with_text
 from .errors import ConfigError, IndexDamagedError
 from .extract import ExtractOptions, PdfJob, extract_pdfs
 from .index import (
@@ -410,6 +410,12 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                     # the PDF's words for "did you mean" once, on its first page: a
                     # third fewer postings to write than giving each page its own
                     spelling = "\n".join(pages_of) if doc.page == 1 else ""
+                    if doc.page == 1:  # pages whose text with_text cuts, warned once per PDF
+                        state_of = pdfs[doc.source]
+                        for problem in pdf_pages_too_large(doc.source, pages_of):
+                            if problem not in state_of.problems:
+                                state_of.problems.append(problem)
+                                problems.append(problem)
                     full = with_text(doc, body, spelling=spelling)
                 words[doc.id] = full.words
                 yield full

@@ -44,11 +44,17 @@ from typing import Any
 from . import schema as S
 from .deadline import NEVER, Deadline
 from .errors import ChcSearchError, QueryRefusedError
-from .index import INDEX_NAME, QUERY_DATA_FILE, IndexStore, query_data, text_analyzer, whoosh_schema
+from .index import (
+    QUERY_DATA_FILE,
+    IndexStore,
+    open_whoosh,
+    query_data,
+    text_analyzer,
+    whoosh_schema,
+)
 from .results import FacetValue, Hit, Part, SearchRequest, SearchResults, Snip
 from .snippets import WordFinder, make_snippet, one_line
 
-from whoosh import index as whoosh_index
 from whoosh import qparser
 from whoosh import query as wq
 from whoosh.lang.porter import stem
@@ -1204,8 +1210,14 @@ class Searcher:
 
     def _open(self) -> None:
         generation = self._store.open_current()
-        ix = whoosh_index.open_dir(str(generation.path), indexname=INDEX_NAME)
-        searcher = ix.searcher()
+        ix = open_whoosh(generation)
+        try:
+            searcher = ix.searcher()
+        except Exception as exc:  # a file whose bytes changed but not its size
+            ix.close()
+            raise self._store.damaged(
+                [f"{generation.name} cannot be read ({type(exc).__name__}: {exc})"]
+            ) from exc
         try:
             data = json.loads((generation.path / QUERY_DATA_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import page
+from pdfgen import text_pdf
 from typer.testing import CliRunner
 
 from chcsearch.cli import app
@@ -228,3 +229,21 @@ def test_every_document_body_is_capped_and_a_pdf_page_gets_a_warning() -> None:
     assert problem is not None and problem.kind == "page-too-large"
     assert problem.src_path == "r.pdf" and "page 2 of this PDF" in problem.message
     assert text_too_large(doc, "short") is None
+
+
+def test_a_pdf_page_larger_than_the_cap_is_indexed_up_to_the_cap_with_a_warning(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    line = "Marginalia number {} about tidal tables and nothing else in particular."
+    many = [line.format(n) for n in range(MAX_TEXT_CHARS // len(line) + 200)]
+    lines = ["Cormorants first.", *many, "Puffins last."]
+    files: dict[str, str | bytes] = {
+        "report.md": page(
+            "Report", "See the tables.", resources="\n  - path: /assets/tables.pdf\n    title: Tables"
+        ),
+        "assets/tables.pdf": text_pdf([["A short first page."], lines]),
+    }
+    output = _indexed_with_warning(make_site, index_dir, files, "page-too-large", "assets/tables.pdf")
+    assert "page 2 of this PDF" in output and f"{MAX_TEXT_CHARS:,} characters" in output
+    assert _found(index_dir, "cormorants") == ["report.md"]
+    assert _found(index_dir, "puffins") == []

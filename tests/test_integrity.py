@@ -172,6 +172,19 @@ def test_a_truncated_table_of_contents_is_reported_and_repaired(
     _repairs(site, index_dir, built)
 
 
+def test_a_table_of_contents_garbled_at_its_size_is_damage_not_an_internal_error(
+    site: Path, index_dir: Path, built: list[tuple[str, float]]
+) -> None:
+    toc = next(_generation(index_dir).glob("_MAIN_*.toc"))
+    toc.write_bytes(b"\x00" * toc.stat().st_size)  # sizes match: only the open finds it
+
+    query = _cli("query", QUERY, "--index", str(index_dir), "--format", "json")
+    assert query.returncode == 4, query.stderr
+    assert "cannot be opened" in query.stderr and "to repair it" in query.stderr
+    assert "internal error" not in query.stderr and not query.stdout
+    _repairs(site, index_dir, built)
+
+
 def test_a_changed_byte_is_found_by_status_verify_and_repaired(
     site: Path, index_dir: Path, built: list[tuple[str, float]]
 ) -> None:
