@@ -144,7 +144,7 @@ def run_query(
                 elif output == "csv":
                     emit(results_csv(results, header=position == 0, query_id=qid))
                 else:
-                    emit(json.dumps({"id": qid, **results.to_dict()}, ensure_ascii=False))
+                    emit(json.dumps({"id": qid, **results.to_dict()}, ensure_ascii=False, allow_nan=False))
             return
         assert text is not None
         results = search(text)
