@@ -183,6 +183,15 @@ def index_command(
             "--pdf-timeout", min=0.1, help="Seconds one PDF may take before it is skipped [300]."
         ),
     ] = None,
+    pdf_memory: Annotated[
+        int | None,
+        typer.Option(
+            "--pdf-memory",
+            min=0,
+            help="Megabytes one PDF's reader process may use before the PDF is skipped; "
+            "0 = no limit [512].",
+        ),
+    ] = None,
     generator: Annotated[
         str | None,
         typer.Option("--generator", help="Site generator: auto, jekyll, hugo or folder [auto]."),
@@ -236,6 +245,7 @@ def index_command(
                 "index": index,
                 "jobs": jobs,
                 "pdf_timeout": pdf_timeout,
+                "pdf_memory": pdf_memory,
                 "generator": generator,
                 "cache_dir": cache_dir,
                 "rebuild": rebuild,
@@ -273,17 +283,35 @@ def status_command(
         str | None,
         typer.Option("--collection", "-c", help="A named collection instead of --index."),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Check every index file against its recorded checksum (exit 4 if damaged).",
+        ),
+    ] = False,
 ) -> None:
     """Show what is indexed: source, last run, counts, schema version and warnings.
 
     Example: chcsearch status --index index --json
+
+    Example: chcsearch status --index index --verify
     """
     from .index import index_status
 
     def work() -> None:
         index_dir = resolve_index_dir(index, env=os.environ, cwd=Path.cwd(), collection=collection)
-        status = index_status(index_dir)
+        status = index_status(index_dir, verify=verify)
         typer.echo(to_json(status) if as_json else status_text(status))
+        if verify and not as_json:
+            checked = status["integrity"]
+            typer.echo(
+                f"Verified   {checked['files']:,} files, {checked['bytes'] / 1e6:,.1f} MB: "
+                "every checksum matches"
+                if checked["checked"] == "checksums"
+                else "Verified   nothing: no checksums recorded (index written by an older "
+                "chcsearch); the next chcsearch index run records them"
+            )
 
     _handle_errors(ctx, work)
 
@@ -441,6 +469,24 @@ def serve_command(
         float | None,
         typer.Option("--time-limit", help="Seconds one search may take before a 503 [2]."),
     ] = None,
+    max_queue: Annotated[
+        int | None,
+        typer.Option("--max-queue", help="Searches that may wait; more get a 503 at once [16]."),
+    ] = None,
+    frame_ancestors: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--frame-ancestors",
+            help="Who may frame the pages: none, self or an origin (repeatable) [none].",
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--idle-timeout",
+            help="Seconds a connection may sit idle or take to send its headers [5].",
+        ),
+    ] = None,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log every request on stderr.")
     ] = False,
@@ -473,6 +519,9 @@ def serve_command(
                 "workers": workers,
                 "cors_origins": cors_origin or (),
                 "time_limit": time_limit,
+                "max_queue": max_queue,
+                "frame_ancestors": frame_ancestors or (),
+                "idle_timeout": idle_timeout,
                 "collection": collection,
             },
             env=os.environ,
@@ -482,18 +531,16 @@ def serve_command(
         IndexStore(settings.index_dir).open_current()  # refuse to start without a usable index
         log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
         log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+        from .web import server_options, settings_environment
+
         options: dict[str, Any] = {
-            "host": settings.host,
-            "port": settings.port,
+            **server_options(settings),
             "log_config": log_config,
             "access_log": access_log,
         }
         if settings.workers > 1:
             # Worker processes build the app from the environment (chcsearch.web:app).
-            os.environ["CHCSEARCH_INDEX"] = str(settings.index_dir)
-            os.environ["CHCSEARCH_CORS_ORIGINS"] = ",".join(settings.cors_origins)
-            os.environ["CHCSEARCH_TIME_LIMIT"] = str(settings.time_limit)
-            os.environ["CHCSEARCH_RESULT_CACHE"] = str(settings.result_cache)
+            os.environ.update(settings_environment(settings))
             uvicorn.run("chcsearch.web:app", workers=settings.workers, **options)
         else:
             from .web import create_app

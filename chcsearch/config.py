@@ -23,6 +23,7 @@ CONFIG_FILE_NAME = "chcsearch.toml"
 DEFAULT_SITE = Path("content")
 DEFAULT_INDEX = Path("index")
 DEFAULT_PDF_TIMEOUT = 300.0
+DEFAULT_PDF_MEMORY_MB = 512
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,9 @@ class IndexSettings:
 
     ``jobs`` is the number of PDF extraction processes (at least 1);
     ``pdf_timeout`` the seconds one PDF may take before it is given up with a
-    ``pdf-timeout`` warning. ``extractor`` is ``pdfminer`` or ``pdfium`` and
+    ``pdf-timeout`` warning; ``pdf_memory`` the megabytes one PDF's extraction
+    process may use before the file is given up with a ``pdf-too-large``
+    warning (0: no limit). ``extractor`` is ``pdfminer`` or ``pdfium`` and
     ``ocr`` reads pages with no text layer with Tesseract; ``None`` for
     either means "as the existing index was built" (a new index: pdfminer,
     no OCR). ``cache_dir`` holds extracted PDF text keyed by content hash; it
@@ -44,6 +47,7 @@ class IndexSettings:
     generator: str = "auto"
     jobs: int = 1
     pdf_timeout: float = DEFAULT_PDF_TIMEOUT
+    pdf_memory: int = DEFAULT_PDF_MEMORY_MB
     rebuild: bool = False
     extractor: str | None = None
     ocr: bool | None = None
@@ -57,12 +61,16 @@ _KEYS: dict[str, tuple[str, str]] = {
     "generator": ("CHCSEARCH_GENERATOR", "generator"),
     "jobs": ("CHCSEARCH_JOBS", "jobs"),
     "pdf_timeout": ("CHCSEARCH_PDF_TIMEOUT", "seconds"),
+    "pdf_memory": ("CHCSEARCH_PDF_MEMORY", "megabytes"),
     "host": ("CHCSEARCH_HOST", "host"),
     "port": ("CHCSEARCH_PORT", "port"),
     "workers": ("CHCSEARCH_WORKERS", "workers"),
     "cors_origins": ("CHCSEARCH_CORS_ORIGINS", "origins"),
     "time_limit": ("CHCSEARCH_TIME_LIMIT", "seconds"),
     "result_cache": ("CHCSEARCH_RESULT_CACHE", "count"),
+    "max_queue": ("CHCSEARCH_MAX_QUEUE", "count"),
+    "frame_ancestors": ("CHCSEARCH_FRAME_ANCESTORS", "ancestors"),
+    "idle_timeout": ("CHCSEARCH_IDLE_TIMEOUT", "seconds"),
     "extractor": ("CHCSEARCH_EXTRACTOR", "extractor"),
     "ocr": ("CHCSEARCH_OCR", "bool"),
 }
@@ -126,6 +134,38 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
                     f"{origin}: CORS origin {item!r} is not of the form https://example.org (no path)."
                 )
         return origins
+    if kind == "ancestors":
+        items = raw if isinstance(raw, (list, tuple)) else str(raw).replace(",", " ").split()
+        sources = tuple(
+            f"'{item.strip(chr(39)).lower()}'"
+            if item.strip("'").lower() in ("none", "self")
+            else item.rstrip("/")
+            for item in map(str, items)
+        )
+        for item in sources:
+            if item not in ("'none'", "'self'") and not re.match(
+                r"^https?://(\*\.)?[^/\s*]+$", item
+            ):
+                raise ConfigError(
+                    f"{origin}: frame ancestor {item!r} is not none, self or an origin "
+                    "such as https://example.org."
+                )
+        if not sources or ("'none'" in sources and len(sources) > 1):
+            raise ConfigError(
+                f"{origin}: frame_ancestors must be none, or self and/or origins, got {raw!r}."
+            )
+        return sources
+    if kind == "megabytes":
+        try:
+            megabytes = int(str(raw).strip())
+        except ValueError:
+            megabytes = -1
+        if megabytes != 0 and not 64 <= megabytes <= 1_048_576:
+            raise ConfigError(
+                f"{origin}: {name} must be a whole number of megabytes, at least 64 "
+                f"(0 means no limit), got {raw!r}."
+            )
+        return megabytes
     if kind == "seconds":
         try:
             seconds = float(str(raw).strip())
@@ -133,7 +173,7 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
             seconds = -1.0
         if not seconds > 0:
             raise ConfigError(
-                f"{origin}: pdf_timeout must be a number of seconds > 0, got {raw!r}."
+                f"{origin}: {name} must be a number of seconds > 0, got {raw!r}."
             )
         return seconds
     raise AssertionError(kind)  # pragma: no cover
@@ -181,12 +221,16 @@ def _layered(
         "generator": "auto",
         "jobs": 0,
         "pdf_timeout": DEFAULT_PDF_TIMEOUT,
+        "pdf_memory": DEFAULT_PDF_MEMORY_MB,
         "host": "127.0.0.1",
         "port": 8000,
         "workers": 1,
         "cors_origins": (),
         "time_limit": 2.0,
         "result_cache": 256,
+        "max_queue": 16,
+        "frame_ancestors": ("'none'",),
+        "idle_timeout": 5.0,
         "extractor": None,  # what the index was built with, else pdfminer
         "ocr": None,  # likewise: what the index was built with, else off
     }
@@ -241,6 +285,7 @@ def resolve_index_settings(
         generator=values["generator"],
         jobs=values["jobs"] or (cpu_count or os.cpu_count() or 1),
         pdf_timeout=values["pdf_timeout"],
+        pdf_memory=values["pdf_memory"],
         rebuild=bool(flags.get("rebuild")),
         extractor=values["extractor"],
         ocr=values["ocr"],
@@ -270,6 +315,10 @@ class ServeSettings:
     browser (none by default). ``time_limit`` is the most seconds one search
     may take before the API answers 503. ``result_cache`` is how many answers
     each server process keeps (0: none). The caps keep any one request cheap.
+    ``max_queue`` is how many searches may wait for the search slot (more are
+    answered 503 at once); ``frame_ancestors`` the CSP sources allowed to frame
+    the pages (``'none'``, ``'self'`` or origins); ``idle_timeout`` the seconds
+    a connection may sit idle, or take to send a request's headers.
     """
 
     index_dir: Path
@@ -282,6 +331,9 @@ class ServeSettings:
     max_query_chars: int = 500
     max_limit: int = 50
     max_page: int = 20
+    max_queue: int = 16
+    frame_ancestors: tuple[str, ...] = ("'none'",)
+    idle_timeout: float = 5.0
 
 
 def resolve_serve_settings(
@@ -301,4 +353,7 @@ def resolve_serve_settings(
         cors_origins=tuple(values["cors_origins"]),
         time_limit=values["time_limit"],
         result_cache=values["result_cache"],
+        max_queue=values["max_queue"],
+        frame_ancestors=tuple(values["frame_ancestors"]),
+        idle_timeout=values["idle_timeout"],
     )

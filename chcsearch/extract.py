@@ -22,19 +22,38 @@ measured on the real corpus, 65 PDFs, 1,194 pages, on a 2-core machine):
 * Files are extracted in a process pool, largest first, each under a time
   limit (``SIGALRM`` in the worker; pdfminer is pure Python, so the limit
   interrupts it anywhere). A worker that dies takes only its file with it.
+* Each worker also has a memory limit (``RLIMIT_DATA``: the heap and other
+  private memory, not shared libraries), so one PDF cannot take the machine
+  down: a 0.4 MB file whose content stream inflates to 200 MB drove pdfminer
+  past 1 GB (until its time limit) and PDFium to 4 GB; the real corpus needs
+  at most 100 MB a worker with either. Workers are forked, so the limit is
+  set above what the worker holds when it starts (the indexing process's
+  heap, which a library caller may have made large) and measures the PDF's
+  own cost. pdfminer gives ``MemoryError``; PDFium aborts
+  the process. Either way the file gets a ``pdf-too-large`` problem.
+* For pdfminer, compressed streams (Flate, LZW) are inflated with a cap of an
+  eighth of the memory limit (64 MB of the default 512 MB): pdfminer's
+  objects for a content stream can take more than eight times its size (15
+  MB of unpainted path operators needed over 128 MB), so a larger stream
+  would likely reach the limit anyway, only later and less clearly. In the
+  real corpus the biggest stream pdfminer inflates (content, form, font)
+  is 1.4 MB; images, up to 25 MB, are not inflated for text.
 """
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import io
 import logging
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import warnings
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -43,9 +62,10 @@ from pathlib import Path
 from typing import Any
 
 import pdfminer
-from pdfminer import pdfinterp
+from pdfminer import pdfinterp, pdftypes
 from pdfminer.converter import TextConverter
 from pdfminer.layout import LAParams
+from pdfminer.lzw import LZWDecoder
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
@@ -55,6 +75,7 @@ from pdfminer.psparser import KWD, LIT, PSEOF, PSLiteral
 from pdfminer.utils import decode_text
 
 from .cache import ExtractionCache
+from .config import DEFAULT_PDF_MEMORY_MB
 from .model import PdfText, Problem
 from .pdfmeta import META_VERSION, PdfInfo, first_heading, labels_list, merge_info, parse_xmp
 from .repair import REPAIR_VERSION, repair_document
@@ -250,6 +271,107 @@ class FastContentParser(pdfinterp.PDFContentParser):
 
 
 # ----------------------------------------------------------------------------------------
+# Inflating streams with a cap
+
+
+class _StreamTooLarge(BaseException):
+    """Raised inside pdfminer when a stream inflates past the cap.
+
+    A ``BaseException``, like the time limit, so that pdfminer's and this
+    module's ``except Exception`` (a page that fails, damaged metadata) let
+    it through: the whole file is given up.
+    """
+
+
+class _BoundedZlib:
+    """Stands in for the ``zlib`` module in ``pdfminer.pdftypes`` (which uses
+    ``decompress``, ``decompressobj`` and ``error``) and for its
+    ``decompress_corrupted``: none inflates more than ``limit`` bytes."""
+
+    error = zlib.error
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def decompress(self, data: bytes) -> bytes:
+        inflater = zlib.decompressobj()
+        out = inflater.decompress(data, self.limit + 1)
+        if len(out) > self.limit:
+            raise _StreamTooLarge
+        if not inflater.eof:  # as zlib.decompress does for a truncated stream
+            raise zlib.error("incomplete or truncated stream")
+        return out
+
+    def decompressobj(self) -> _BoundedInflater:
+        return _BoundedInflater(self.limit)
+
+    def decompress_corrupted(self, data: bytes) -> bytes:
+        """pdfminer's reading of a Flate stream with a bad checksum, in linear time.
+
+        pdfminer feeds the stream one byte at a time onto a growing ``bytes``,
+        quadratic in the output; the result is the same when all but the last
+        three bytes (where a bad checksum is forgiven) go in at once.
+        """
+        inflater = self.decompressobj()
+        parts = [inflater.decompress(data[:-3])]
+        for i in range(max(0, len(data) - 3), len(data)):
+            try:
+                parts.append(inflater.decompress(data[i : i + 1]))
+            except zlib.error:
+                break
+        return b"".join(parts)
+
+
+class _BoundedInflater:
+    """A ``zlib.decompressobj`` that stops once ``limit`` bytes have come out."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self._inflater = zlib.decompressobj()
+
+    def decompress(self, data: bytes) -> bytes:
+        out = self._inflater.decompress(data, self.left + 1)
+        self.left -= len(out)
+        if self.left < 0:
+            raise _StreamTooLarge
+        return out
+
+
+def _bounded_lzwdecode(limit: int) -> Callable[[bytes], bytes]:
+    def lzwdecode(data: bytes) -> bytes:
+        parts: list[bytes] = []
+        left = limit
+        for part in LZWDecoder(io.BytesIO(data)).run():
+            left -= len(part)
+            if left < 0:
+                raise _StreamTooLarge
+            parts.append(part)
+        return b"".join(parts)
+
+    return lzwdecode
+
+
+@contextlib.contextmanager
+def _stream_cap(limit: int) -> Iterator[None]:
+    """While inside, pdfminer inflates no stream past ``limit`` bytes (0: no cap)."""
+    if limit <= 0:
+        yield
+        return
+    namespace = vars(pdftypes)  # the names pdfminer's stream decoding looks up
+    saved = {name: namespace[name] for name in ("zlib", "decompress_corrupted", "lzwdecode")}
+    bounded = _BoundedZlib(limit)
+    namespace.update(
+        zlib=bounded,
+        decompress_corrupted=bounded.decompress_corrupted,
+        lzwdecode=_bounded_lzwdecode(limit),
+    )
+    try:
+        yield
+    finally:
+        namespace.update(saved)
+
+
+# ----------------------------------------------------------------------------------------
 # One PDF
 
 
@@ -314,9 +436,11 @@ def _quiet_pdfminer() -> None:
     logging.getLogger("pdfminer").setLevel(logging.CRITICAL + 1)
 
 
-def _read_pages(path: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
+def _read_pages(
+    path: str, stream_cap: int
+) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
     """Raw text per physical page, what the PDF says about itself, page labels, failed pages."""
-    with Path(path).open("rb") as handle:
+    with _stream_cap(stream_cap), Path(path).open("rb") as handle:
         document = PDFDocument(PDFParser(handle), password="")
         info = _document_info(document)
         resources = PDFResourceManager(caching=True)
@@ -330,15 +454,24 @@ def _read_pages(path: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[in
         interpreter = fresh()
         pages: list[str] = []
         failed: list[int] = []
+        out_of_memory = False
         for number, page in enumerate(PDFPage.create_pages(document), start=1):
             try:
                 interpreter.process_page(page)
+            except MemoryError:
+                out_of_memory = True  # the file is too large, not this page damaged
+                break
             except Exception:
                 failed.append(number)
                 interpreter = fresh()
             pages.append(out.getvalue())
             out.seek(0)
             out.truncate(0)
+        if out_of_memory:
+            # raised again here, after the page's objects are let go, so that
+            # unwinding (closing pdfminer's generators) has memory to work with
+            del interpreter
+            raise MemoryError
         labels = _page_labels(document, len(pages))
     return pages, info, labels, failed
 
@@ -356,16 +489,27 @@ def _page_list(numbers: Sequence[int]) -> str:
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    """How PDFs are read: the extractor, the per-file time limit, and OCR of pages with no text."""
+    """How PDFs are read: the extractor, the per-file time limit, OCR of pages with no
+    text, and the memory one PDF's worker may use in MB (0: no limit).
+
+    The limits do not change the text of a file that stays within them, so
+    they are not part of ``key``; files that reach them are not cached.
+    """
 
     extractor: str = "pdfminer"
     timeout: float = 300.0
     ocr: bool = False
+    memory_mb: int = DEFAULT_PDF_MEMORY_MB
 
     @property
     def key(self) -> str:
         """Names everything that changes the text, for the extraction cache."""
         return extractor_key(self.extractor) + ("-ocr" if self.ocr else "")
+
+    @property
+    def stream_cap(self) -> int:
+        """The most bytes pdfminer inflates one stream to: an eighth of the memory limit."""
+        return (self.memory_mb << 20) // 8
 
 
 def extractor_key(extractor: str) -> str:
@@ -376,12 +520,22 @@ def extractor_key(extractor: str) -> str:
     return EXTRACTOR_KEY
 
 
-def _read(path: str, extractor: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
-    if extractor == "pdfium":
+def _read(
+    path: str, options: ExtractOptions
+) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
+    if options.extractor == "pdfium":
         from .extract_pdfium import read_pages
 
         return read_pages(path)
-    return _read_pages(path)
+    return _read_pages(path, options.stream_cap)
+
+
+def _too_large_message(options: ExtractOptions, what: str) -> str:
+    return (
+        f"{what}, so it was not indexed. If the file is genuine, raise the limit of "
+        f"{options.memory_mb} MB per PDF with --pdf-memory (or CHCSEARCH_PDF_MEMORY); "
+        "otherwise replace the file."
+    )
 
 
 def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfText, bool]:
@@ -410,7 +564,7 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
     try:
         with warnings.catch_warnings(), _time_limit(timeout):
             warnings.simplefilter("ignore")
-            raw_pages, info, labels, failed = _read(path, options.extractor)
+            raw_pages, info, labels, failed = _read(path, options)
             pages = repair_document(raw_pages)
             empty = [
                 n
@@ -431,6 +585,20 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
             f"text extraction took longer than {timeout:g} s and was stopped; raise the limit "
             "with --pdf-timeout if the file is just large.",
         ), True
+    except _StreamTooLarge:
+        return failure(
+            "pdf-too-large",
+            _too_large_message(
+                options,
+                f"a compressed stream in this PDF inflates past {options.stream_cap >> 20} MB "
+                "(an eighth of the memory limit)",
+            ),
+        ), False
+    except MemoryError:
+        return failure(
+            "pdf-too-large",
+            _too_large_message(options, "reading this PDF needed more memory than the limit"),
+        ), False
     except PDFEncryptionError as exc:
         return failure("pdf-encrypted", _encrypted_message(type(exc).__name__)), False
     except Exception as exc:  # a bad file may break a parser anywhere; never crash on one
@@ -569,12 +737,75 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-def _init_worker(parent: int) -> None:
-    """Worker set-up: the fast tokenizer, quiet logs, and no life after the parent's."""
+def _init_worker(parent: int, memory_mb: int) -> None:
+    """Worker set-up: the fast tokenizer, quiet logs, the memory limit, and no life
+    after the parent's."""
     pdfinterp.PDFContentParser = FastContentParser  # type: ignore[misc]
     _quiet_pdfminer()
+    faulthandler.disable()  # a PDF that ends its worker is a warning, not a dump on stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_mb > 0:
+        _limit_memory(_private_memory() + (memory_mb << 20))
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _private_memory() -> int:
+    """Bytes this process holds now of what ``RLIMIT_DATA`` counts (0 where unknown)."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) << 10
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _limit_memory(limit: int) -> None:
+    """At most ``limit`` bytes of heap and other private memory for this process."""
+    if sys.platform == "win32":  # pragma: no cover - no resource limits there
+        return
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def _new_pool(size: int, memory_mb: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=size,
+        initializer=_init_worker,
+        initargs=(os.getpid(), memory_mb),
+    )
+
+
+def _worker_processes(executor: ProcessPoolExecutor) -> list[Any]:
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
+def _death_problem(processes: Sequence[Any], memory_mb: int) -> Problem:
+    """Why a worker died, as far as can be told from how it ended."""
+    codes = set()
+    for process in processes:
+        process.join(5)
+        codes.add(process.exitcode)
+    # PDFium aborts when an allocation fails; the kernel's OOM killer sends SIGKILL
+    by_memory = codes & {-signal.SIGABRT, -signal.SIGKILL} or not codes - {None}
+    if memory_mb > 0 and by_memory:
+        return Problem(
+            "pdf-too-large",
+            "",
+            f"the PDF reader process ran out of memory on this file (limit {memory_mb} MB "
+            "per PDF), so it was not indexed. If the file is genuine, raise the limit with "
+            "--pdf-memory (or CHCSEARCH_PDF_MEMORY); otherwise replace the file.",
+        )
+    return Problem(
+        "pdf-crashed",
+        "",
+        "the PDF reader process died on this file (out of memory?); it was not indexed.",
+    )
 
 
 def _stop_workers(executor: ProcessPoolExecutor) -> None:
@@ -643,7 +874,7 @@ def extract_pdfs(
         nonlocal done
         text = _readdress(text, job.src_path)
         kept = text
-        if not any(p.kind == "pdf-crashed" for p in text.problems):
+        if not any(p.kind in ("pdf-crashed", "pdf-too-large") for p in text.problems):
             try:
                 cache.put(text, timed_out_after=timeout if timed_out else None)
                 kept = replace(text, pages=())
@@ -655,43 +886,23 @@ def extract_pdfs(
             on_progress(done, total, job.src_path)
 
     pending = list(missing)
-    solo = False
+    solo = 0  # after a worker died: files to read one per fresh pool, to learn which kills it
     while pending:
         batch, pending = pending, []
         size = 1 if solo else max(1, min(workers, len(batch)))
-        executor = ProcessPoolExecutor(
-            max_workers=size, initializer=_init_worker, initargs=(os.getpid(),)
-        )
+        executor = _new_pool(size, options.memory_mb)
         try:
             if solo:
-                # after a worker died: one file per fresh pool, to learn which file kills it
                 job = batch.pop(0)
                 pending = batch
+                solo -= 1
+                future = executor.submit(extract_pdf, str(job.abs_path), job.sha256, options)
+                processes = _worker_processes(executor)
                 try:
-                    finish(
-                        job,
-                        *executor.submit(
-                            extract_pdf, str(job.abs_path), job.sha256, options
-                        ).result(),
-                    )
+                    finish(job, *future.result())
                 except BrokenProcessPool:
-                    finish(
-                        job,
-                        PdfText(
-                            job.sha256,
-                            0,
-                            (),
-                            problems=(
-                                Problem(
-                                    "pdf-crashed",
-                                    "",
-                                    "the PDF reader process died on this file "
-                                    "(out of memory?); it was not indexed.",
-                                ),
-                            ),
-                        ),
-                        False,
-                    )
+                    problem = _death_problem(processes, options.memory_mb)
+                    finish(job, PdfText(job.sha256, 0, (), problems=(problem,)), False)
                 continue
             futures: dict[Future[tuple[PdfText, bool]], PdfJob] = {
                 executor.submit(extract_pdf, str(job.abs_path), job.sha256, options): job
@@ -702,7 +913,9 @@ def extract_pdfs(
                     finish(futures[future], *future.result())
             except BrokenProcessPool:
                 pending = [job for future, job in futures.items() if job.sha256 not in texts]
-                solo = True
+                # only the files a worker had taken (at most one more than the workers;
+                # they are taken in order) can have killed it; the rest go back in a pool
+                solo = size + 1
         except BaseException:
             _stop_workers(executor)
             raise

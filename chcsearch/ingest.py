@@ -268,7 +268,7 @@ def _extract_options(store: IndexStore, settings: IndexSettings) -> ExtractOptio
             recorded = {}
     extractor = settings.extractor or recorded_extractor(recorded)
     ocr = settings.ocr if settings.ocr is not None else bool(recorded.get("ocr", False))
-    return ExtractOptions(extractor, settings.pdf_timeout, ocr)
+    return ExtractOptions(extractor, settings.pdf_timeout, ocr, settings.pdf_memory)
 
 
 @contextlib.contextmanager

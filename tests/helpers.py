@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -52,3 +53,70 @@ def run_cli(
         timeout=300,
         check=False,
     )
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process below it, from ``/proc/<pid>/stat``."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return 0  # gone meanwhile
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0  # a zombie has no memory
+
+
+def run_cli_measured(
+    *args: str, timeout: float = 300, interval: float = 0.05
+) -> tuple[subprocess.CompletedProcess[str], int, float]:
+    """Run ``python -m chcsearch`` and sample the resident memory of it and all its
+    descendants every ``interval`` seconds (Linux only).
+
+    Returns the result, the peak of the summed resident memory in bytes (what
+    the process tree held at once, counting pages shared after a fork once per
+    process, so never less than the truth) and the seconds taken.
+    """
+    import time
+
+    start = time.monotonic()
+    with subprocess.Popen(
+        [sys.executable, "-m", "chcsearch", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        peak = 0
+        try:
+            while process.poll() is None:
+                if time.monotonic() - start > timeout:
+                    raise subprocess.TimeoutExpired(process.args, timeout)
+                peak = max(peak, sum(_rss_bytes(pid) for pid in _descendants(process.pid)))
+                time.sleep(interval)
+        except BaseException:
+            for pid in reversed(_descendants(process.pid)):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, 9)
+            raise
+        out, err = process.communicate()
+    result = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return result, peak, time.monotonic() - start

@@ -2,8 +2,9 @@
 
 It writes small but real PDFs: pages of Helvetica text (WinAnsi encoding),
 an optional document title, author, creation date and XMP packet, image-only pages, heavy vector pages, page
-labels and RC4 (40-bit, revision 2) encryption with a user password. Output
-is deterministic: the same call gives the same bytes.
+labels, RC4 (40-bit, revision 2) encryption with a user password, and
+"inflation bombs": a small file whose content stream inflates to hundreds of
+megabytes (``padding``). Output is deterministic: the same call gives the same bytes.
 """
 
 from __future__ import annotations
@@ -39,12 +40,19 @@ def _pdf_string(text: str) -> bytes:
 
 @dataclass
 class PageSpec:
-    """One page: lines of text, or an image only, or a heavy vector drawing."""
+    """One page: lines of text, or an image only, or a heavy vector drawing.
+
+    ``padding`` appends that many bytes of ``filler`` repeated to the content
+    stream; they are compressed in chunks, so the inflated stream is never
+    held in memory here.
+    """
 
     lines: Sequence[str] = ()
     image_only: bool = False
     vector_ops: int = 0
     font_size: float = 11.0
+    padding: int = 0
+    filler: bytes = b" "
 
 
 @dataclass
@@ -102,8 +110,11 @@ def make_pdf(spec: PdfSpec) -> bytes:
         b"/BitsPerComponent 8 >>\x00\x00\x80\xff"
     )
     kids: list[int] = []
+    padding: dict[int, tuple[int, bytes]] = {}
     for page in pages:
         content = add(b"STREAM<< >>" + _content(page))
+        if page.padding:
+            padding[content] = (page.padding, page.filler)
         kids.append(
             add(
                 f"<< /Type /Page /Parent {pages_obj} 0 R /MediaBox [0 0 595 842] "
@@ -164,8 +175,10 @@ def make_pdf(spec: PdfSpec) -> bytes:
             dict_end = body.index(b">>") + 2
             head, data = body[6 : dict_end - 2], body[dict_end:]
             if spec.compress and not raw:
-                data = zlib.compress(data, 9)
+                data = _deflate(data, *padding.get(number, (0, b" ")))
                 head += b" /Filter /FlateDecode"
+            elif number in padding:
+                raise ValueError("padding needs compress=True")
             if encrypt_key is not None:
                 data = _rc4(_object_key(encrypt_key, number), data)
             out += head + f" /Length {len(data)} >>\nstream\n".encode() + data + b"\nendstream"
@@ -186,6 +199,19 @@ def make_pdf(spec: PdfSpec) -> bytes:
     trailer += f" /ID [<{file_id.hex()}> <{file_id.hex()}>] >>".encode()
     out += b"trailer\n" + trailer + f"\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def _deflate(data: bytes, padding: int, filler: bytes) -> bytes:
+    """``data`` then ``padding`` bytes of ``filler`` repeated, zlib level 9, in 1 MB chunks."""
+    compressor = zlib.compressobj(9)
+    out = [compressor.compress(data)]
+    chunk = filler * ((1 << 20) // len(filler))
+    while padding > 0:
+        piece = chunk[:padding]
+        out.append(compressor.compress(piece))
+        padding -= len(piece)
+    out.append(compressor.flush())
+    return b"".join(out)
 
 
 def _object_key(key: bytes, number: int) -> bytes:
@@ -215,6 +241,17 @@ def _encrypt_strings(body: bytes, key: bytes) -> bytes:
 
 def text_pdf(pages: Sequence[Sequence[str]], title: str | None = None, **options: object) -> bytes:
     """Shorthand: a PDF whose pages hold the given lines of text."""
-    return make_pdf(
-        PdfSpec(pages=[PageSpec(lines=tuple(p)) for p in pages], title=title, **options)
-    )  # type: ignore[arg-type]
+    specs = [PageSpec(lines=tuple(p)) for p in pages]
+    return make_pdf(PdfSpec(pages=specs, title=title, **options))  # type: ignore[arg-type]
+
+
+def inflating_pdf(
+    inflated_mb: int = 200, lines: Sequence[str] = ("Inflation bomb",), filler: bytes = b"q Q\n"
+) -> bytes:
+    """A small PDF whose one page's content stream inflates to ``inflated_mb`` MB.
+
+    The text comes first, then ``filler`` repeated (by default a harmless
+    save/restore of the graphics state): about 0.2 MB on disk for 200 MB.
+    """
+    page = PageSpec(lines=tuple(lines), padding=inflated_mb << 20, filler=filler)
+    return make_pdf(PdfSpec(pages=[page], title="Bomb"))

@@ -26,7 +26,7 @@ from chcsearch.extract import (
 
 
 def _objects(parser: pdfinterp.PDFContentParser) -> list[object]:
-    out = []
+    out: list[object] = []
     while True:
         try:
             out.append(parser.nextobject()[1])

@@ -1,0 +1,258 @@
+"""PDFs built to exhaust memory: a few hundred kilobytes that inflate to 200 MB.
+
+Each is given up with a ``pdf-too-large`` warning that names the file and the
+setting to raise, the rest of the site is indexed, and the indexing process
+with all its PDF workers stays within a gigabyte.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import multiprocessing
+import os
+import re
+import signal
+import sys
+import zlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from helpers import page, run_cli, run_cli_measured
+from hypothesis import given
+from hypothesis import strategies as st
+from pdfgen import inflating_pdf, text_pdf
+from pdfminer import pdftypes
+from pdfminer.lzw import lzwdecode
+
+from chcsearch.cache import ExtractionCache
+from chcsearch.config import DEFAULT_PDF_MEMORY_MB, resolve_index_settings
+from chcsearch.errors import ConfigError
+from chcsearch.extract import (
+    ExtractOptions,
+    PdfJob,
+    _bounded_lzwdecode,
+    _BoundedZlib,
+    _death_problem,
+    _StreamTooLarge,
+    extract_pdf,
+    extract_pdfs,
+)
+
+MakeSite = Callable[[Mapping[str, str | bytes]], Path]
+GIGABYTE = 1_000_000_000
+HAS_PDFIUM = importlib.util.find_spec("pypdfium2") is not None
+EXTRACTORS = [
+    "pdfminer",
+    pytest.param("pdfium", marks=pytest.mark.skipif(not HAS_PDFIUM, reason="needs pypdfium2")),
+]
+LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    """0.4 MB; its page's content stream is 200 MB of ``0 0 m 1 1 l S``.
+
+    Unguarded, pdfminer passed 1.4 GB on it and PDFium 4 GB.
+    """
+    return inflating_pdf(200, filler=b"0 0 m 1 1 l S\n")
+
+
+def test_the_memory_limit_is_a_setting_like_the_time_limit(tmp_path: Path) -> None:
+    def memory(flags: dict[str, object], env: dict[str, str]) -> int:
+        return resolve_index_settings(flags, env=env, cwd=tmp_path).pdf_memory
+
+    assert memory({}, {}) == DEFAULT_PDF_MEMORY_MB == ExtractOptions().memory_mb == 512
+    (tmp_path / "chcsearch.toml").write_text("[index]\npdf_memory = 1024\n")
+    assert memory({}, {}) == 1024
+    assert memory({}, {"CHCSEARCH_PDF_MEMORY": "2048"}) == 2048
+    assert memory({"pdf_memory": 0}, {"CHCSEARCH_PDF_MEMORY": "2048"}) == 0
+    with pytest.raises(ConfigError, match="CHCSEARCH_PDF_MEMORY: pdf_memory must be a whole"):
+        memory({}, {"CHCSEARCH_PDF_MEMORY": "1GB"})
+    with pytest.raises(ConfigError, match="at least 64"):
+        memory({"pdf_memory": 10}, {})
+
+
+def _write(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def _inflated_size(data: bytes) -> int:
+    inflater = zlib.decompressobj()
+    size = 0
+    while data and not inflater.eof:
+        size += len(inflater.decompress(data, 1 << 24))
+        data = inflater.unconsumed_tail
+    return size
+
+
+def test_the_bomb_is_small_on_disk_and_inflates_to_200_mb(bomb: bytes) -> None:
+    assert len(bomb) < 600_000
+    starts = [m.end() for m in re.finditer(rb"\bstream\r?\n", bomb)]
+    assert max(_inflated_size(bomb[start:]) for start in starts) >= 200 << 20
+
+
+def test_pdfminer_stops_inflating_at_an_eighth_of_the_memory_limit(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bomb.pdf", inflating_pdf(20, filler=b" "))
+    text, timed_out = extract_pdf(str(path), "sha", ExtractOptions(timeout=60, memory_mb=64))
+    assert not timed_out and text.page_count == 0
+    [problem] = text.problems
+    assert problem.kind == "pdf-too-large"
+    assert "inflates past 8 MB" in problem.message
+    assert "raise the limit of 64 MB per PDF with --pdf-memory" in problem.message
+
+
+def test_a_stream_under_the_cap_is_read_as_usual(tmp_path: Path) -> None:
+    path = _write(tmp_path, "big.pdf", inflating_pdf(6, lines=["Under the cap"], filler=b" "))
+    text, _ = extract_pdf(str(path), "sha", ExtractOptions(timeout=60, memory_mb=64))
+    assert text.pages == ("Under the cap",) and not text.problems
+
+
+def test_no_memory_limit_means_no_cap(tmp_path: Path) -> None:
+    path = _write(tmp_path, "big.pdf", inflating_pdf(20, lines=["No cap"], filler=b" "))
+    text, _ = extract_pdf(str(path), "sha", ExtractOptions(timeout=60, memory_mb=0))
+    assert text.pages == ("No cap",) and not text.problems
+
+
+def test_the_cap_is_lifted_after_each_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bomb.pdf", inflating_pdf(20, filler=b" "))
+    extract_pdf(str(path), "sha", ExtractOptions(timeout=60, memory_mb=64))
+    assert vars(pdftypes)["zlib"] is zlib
+
+
+@given(st.binary(max_size=3000), st.integers(min_value=1, max_value=4), st.integers(0, 255))
+def test_bounded_inflating_reads_damaged_streams_as_pdfminer_does(
+    data: bytes, cut: int, byte: int
+) -> None:
+    damaged = zlib.compress(data)[:-cut] + bytes([byte])
+
+    def outcome(function: Callable[[bytes], bytes]) -> bytes | str:
+        try:
+            return function(damaged)
+        except zlib.error:
+            return "error"
+
+    bounded = _BoundedZlib(1 << 20)
+    assert outcome(bounded.decompress_corrupted) == outcome(pdftypes.decompress_corrupted)
+    assert outcome(bounded.decompress) == outcome(zlib.decompress)
+
+
+def _lzw_literals(text: bytes) -> bytes:
+    """LZW codes for ``text`` as literals, each after a clear-table code (9 bits each)."""
+    bits = "".join(f"{256:09b}{char:09b}" for char in text) + f"{257:09b}"
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+def test_lzw_streams_are_capped_too() -> None:
+    data = _lzw_literals(b"abc" * 400)
+    assert _bounded_lzwdecode(1200)(data) == lzwdecode(data) == b"abc" * 400
+    with pytest.raises(_StreamTooLarge):
+        _bounded_lzwdecode(1199)(data)
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_a_bomb_in_the_pool_is_given_up_and_the_other_pdfs_are_read(
+    tmp_path: Path, bomb: bytes, extractor: str
+) -> None:
+    bad = _write(tmp_path, "bomb.pdf", bomb)
+    jobs = [PdfJob("bomb.pdf", bad, "a" * 64, bad.stat().st_size)]
+    for n in range(1, 6):
+        fine = _write(tmp_path, f"fine{n}.pdf", text_pdf([[f"fine words {n}"]]))
+        jobs.append(PdfJob(fine.name, fine, str(n) * 64, fine.stat().st_size))
+    cache = ExtractionCache(tmp_path / "cache", extractor)
+    options = ExtractOptions(extractor, timeout=120, memory_mb=256)
+    report = extract_pdfs(jobs, cache=cache, workers=2, options=options)
+    [problem] = report.texts["a" * 64].problems
+    assert (problem.kind, problem.src_path) == ("pdf-too-large", "bomb.pdf")
+    assert "256 MB per PDF" in problem.message and "--pdf-memory" in problem.message
+    for n in range(1, 6):
+        assert report.texts[str(n) * 64].page_count == 1 and not report.texts[str(n) * 64].problems
+    # not cached: raising the limit reads the file again
+    assert cache.get("a" * 64, "bomb.pdf", timeout=120) is None
+
+
+def test_pdfminer_running_out_of_memory_gives_up_the_file(tmp_path: Path) -> None:
+    # 11 MB is under the 12 MB cap; pdfminer keeps every unpainted ``m`` of a path
+    path = _write(tmp_path, "paths.pdf", inflating_pdf(11, filler=b"0 0 m\n"))
+    job = PdfJob("paths.pdf", path, "c" * 64, path.stat().st_size)
+    options = ExtractOptions(timeout=120, memory_mb=96)
+    report = extract_pdfs([job], cache=ExtractionCache(tmp_path, "x"), workers=1, options=options)
+    [problem] = report.texts["c" * 64].problems
+    assert problem.kind == "pdf-too-large"
+    assert problem.message.startswith("reading this PDF needed more memory than the limit")
+
+
+def test_the_pdf_memory_flag_reaches_the_extraction(make_site: MakeSite, tmp_path: Path) -> None:
+    site = make_site(
+        {
+            "_config.yml": "",
+            "a.md": page("A", "Text.", resources="\n  - path: /big.pdf"),
+            "big.pdf": inflating_pdf(20, filler=b" "),
+        }
+    )
+    index = str(tmp_path / "index")
+    result = run_cli("index", str(site), "--index", index, "--pdf-memory", "96", "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "big.pdf: [pdf-too-large] a compressed stream in this PDF inflates past 12 MB" in (
+        result.stderr
+    )
+    assert "raise the limit of 96 MB per PDF" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("end", "memory_mb", "kind"),
+    [
+        ((os.abort, ()), 512, "pdf-too-large"),  # how PDFium ends when an allocation fails
+        ((signal.raise_signal, (signal.SIGKILL,)), 512, "pdf-too-large"),  # the OOM killer
+        ((signal.raise_signal, (signal.SIGSEGV,)), 512, "pdf-crashed"),
+        ((os.abort, ()), 0, "pdf-crashed"),
+    ],
+)
+def test_how_a_worker_died_names_the_problem(
+    end: tuple[Callable[..., object], tuple[object, ...]], memory_mb: int, kind: str
+) -> None:
+    process = multiprocessing.get_context("spawn").Process(target=end[0], args=end[1])
+    process.start()
+    assert _death_problem([process], memory_mb).kind == kind
+
+
+@LINUX
+@pytest.mark.slow
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_a_site_with_a_bomb_is_indexed_within_a_gigabyte(
+    make_site: MakeSite, tmp_path: Path, bomb: bytes, extractor: str
+) -> None:
+    site = make_site(
+        {
+            "_config.yml": "title: Hostile\n",
+            "reports.md": page(
+                "Reports",
+                "Two reports.",
+                resources="\n  - path: /assets/bomb.pdf\n  - path: /assets/review.pdf",
+            ),
+            "assets/bomb.pdf": bomb,
+            "assets/review.pdf": text_pdf(
+                [["Waiting times in the northern region"], ["Quillwort survey results"]],
+                title="Waiting Times Review",
+            ),
+        }
+    )
+    index = str(tmp_path / "index")
+    result, peak, seconds = run_cli_measured(
+        "index", str(site), "--index", index, "--extractor", extractor, "--jobs", "2", "-q"
+    )
+    assert result.returncode == 0, result.stderr
+    # the indexing process and its PDF workers, summed while they ran
+    assert peak <= GIGABYTE, f"peak {peak / 1e6:.0f} MB"
+    assert seconds < 120
+
+    status = run_cli("status", "--index", index)
+    assert status.returncode == 0
+    [line] = [line for line in status.stdout.splitlines() if "assets/bomb.pdf" in line]
+    assert "[pdf-too-large]" in line and "--pdf-memory" in line
+
+    found = run_cli("query", "quillwort", "--index", index, "-f", "json")
+    assert found.returncode == 0 and "assets/review.pdf" in found.stdout
