@@ -50,6 +50,7 @@ PROBLEM_GROUPS: dict[str, str] = {
     "yaml-too-complex": "files too large or complex",
     "page-too-large": "files too large or complex",
     "page-too-slow": "files too large or complex",
+    "page-mostly-markup": "files too large or complex",
 }
 
 

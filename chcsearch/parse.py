@@ -232,6 +232,12 @@ MAX_TEXT_CHARS = 100_000
 #: Block nesting (lists in lists, quotes in quotes) that markdown-it follows;
 #: text nested deeper is left out. Each list level takes two.
 MAX_NESTING = 40
+#: A page of at least this many bytes whose text has fewer word characters than
+#: ``MIN_WORD_SHARE`` of its size gets a ``page-mostly-markup`` warning: long
+#: runs of spaces, brackets or tags are what hostile or broken files are made of.
+MARKUP_CHECK_BYTES = 64 * 1024
+MIN_WORD_SHARE = 0.05
+_WORD_CHARS = re.compile(r"[^\W_]+")
 
 _SCRIPT_OPEN = re.compile(r"<(script|style)\b", re.I)
 _SCRIPT_CLOSE = {
@@ -644,6 +650,18 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
         if isinstance(metadata.get(key), str)
     ]
     plain = "\n".join([*[p for p in lead_parts if p], plain]).strip()
+    if not file_cut and source.size >= MARKUP_CHECK_BYTES:
+        word_chars = sum(len(word) for word in _WORD_CHARS.findall(plain))
+        if word_chars < MIN_WORD_SHARE * source.size:
+            problems.append(
+                Problem(
+                    "page-mostly-markup",
+                    src_path,
+                    f"page is {source.size:,} bytes but only {word_chars:,} characters of it are "
+                    "words; it is indexed, but check that the file is what you meant to publish "
+                    "(long runs of spaces, brackets or tags).",
+                )
+            )
     if file_cut or len(plain) > MAX_TEXT_CHARS:
         size = f"{max(source.size, MAX_PAGE_BYTES + 1):,} bytes" if file_cut else ""
         chars = "" if file_cut else f"{len(plain):,} characters of text"

@@ -247,3 +247,24 @@ def test_a_pdf_page_larger_than_the_cap_is_indexed_up_to_the_cap_with_a_warning(
     assert "page 2 of this PDF" in output and f"{MAX_TEXT_CHARS:,} characters" in output
     assert _found(index_dir, "cormorants") == ["report.md"]
     assert _found(index_dir, "puffins") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["Spaces " + " " * 200_000 + "then words", "Brackets\n\n" + "[" * 80_000],
+    ids=["whitespace line", "brackets"],
+)
+def test_a_large_page_that_is_mostly_markup_is_indexed_with_a_warning(
+    make_site: MakeSite, index_dir: Path, body: str
+) -> None:
+    output = _indexed_with_warning(
+        make_site, index_dir, {"odd.md": page("Odd", body)}, "page-mostly-markup", "odd.md"
+    )
+    assert "characters of it are words" in output
+    assert _found(index_dir, "odd") == ["odd.md"]
+
+
+def test_a_large_page_of_prose_gets_no_markup_warning(make_site: MakeSite, index_dir: Path) -> None:
+    prose = "The harbour master counts the boats that come in with the tide.\n\n" * 1_500
+    site = make_site({"_config.yml": "", "long.md": page("Long", prose)})
+    assert "page-mostly-markup" not in _index(site, index_dir)
