@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-archive serve content clean
+.PHONY: help install compile browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive serve content clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,7 +46,7 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check chcsearch tests bench scripts
 	$(BIN)/mypy
 
-bench: bench-ingest bench-relevance bench-query bench-serve bench-archive ## all benchmarks
+bench: bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive ## all benchmarks
 
 bench-ingest: $(STAMP) compile ## cold and no-change builds of the real corpus, beside Recoll
 	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
@@ -64,6 +64,9 @@ bench-serve: $(STAMP) compile ## 32 clients for 30 s against chcsearch serve on 
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "wrk not installed"
 	$(BIN)/python bench/bench_serve.py
+
+bench-hostile: $(STAMP) compile ## 16 clients beside a query storm against chcsearch serve (CHCSEARCH_BENCH_SECONDS per phase)
+	$(BIN)/python bench/bench_hostile.py
 
 bench-archive: $(STAMP) compile ## synthetic archives at 1x/10x/40x the corpus: build, memory, queries; pdfium beside Recoll
 	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
