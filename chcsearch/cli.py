@@ -471,7 +471,7 @@ def serve_command(
     ] = None,
     max_queue: Annotated[
         int | None,
-        typer.Option("--max-queue", help="Searches that may wait; more get a 503 at once [16]."),
+        typer.Option("--max-queue", help="Searches that may wait; more get a 503 [64]."),
     ] = None,
     frame_ancestors: Annotated[
         list[str] | None,

@@ -228,7 +228,7 @@ def _layered(
         "cors_origins": (),
         "time_limit": 2.0,
         "result_cache": 256,
-        "max_queue": 16,
+        "max_queue": 64,
         "frame_ancestors": ("'none'",),
         "idle_timeout": 5.0,
         "extractor": None,  # what the index was built with, else pdfminer
@@ -331,7 +331,7 @@ class ServeSettings:
     max_query_chars: int = 500
     max_limit: int = 50
     max_page: int = 20
-    max_queue: int = 16
+    max_queue: int = 64
     frame_ancestors: tuple[str, ...] = ("'none'",)
     idle_timeout: float = 5.0
 
