@@ -28,9 +28,7 @@ import asyncio
 import json
 import os
 import random
-import socket
 import string
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -42,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PROJECT, corpus_index
+from common import PROJECT, corpus_index, free_port, start_server
 
 from chcsearch.evaluate import load_queries
 from chcsearch.query import Searcher
@@ -59,30 +57,6 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     differing: int = 0
     failures: int = 0  # sockets closed or timed out
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(index_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CHCSEARCH_RESULT_CACHE": "0"}
-    command = [sys.executable, "-m", "chcsearch", "serve", "--index", str(index_dir)]
-    command += ["--port", str(port), "--workers", "1"]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("chcsearch serve did not start")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -258,7 +232,7 @@ def main() -> None:
     index_dir = corpus_index()
     mix = normal_mix(index_dir)
     port = free_port()
-    server = start_server(index_dir, port)
+    server = start_server(index_dir, port, workers=1, cache=False)
     load_before = os.getloadavg()
     try:
         asyncio.run(phase(port, mix, min(5.0, args.seconds), storm=False))  # warm-up

@@ -21,56 +21,20 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PROJECT, corpus_index
+from common import PROJECT, corpus_index, free_port, start_server
 
 from chcsearch.evaluate import load_queries
 
 QUERIES = PROJECT / "tests" / "relevance" / "queries.jsonl"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(index_dir: Path, port: int, cache: bool) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CHCSEARCH_RESULT_CACHE": "256" if cache else "0"}
-    command = [
-        sys.executable,
-        "-m",
-        "chcsearch",
-        "serve",
-        "--index",
-        str(index_dir),
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-    ]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("chcsearch serve did not start")
 
 
 def mix_script(folder: Path) -> Path:
@@ -142,7 +106,7 @@ def main() -> None:
             ("peer: /healthz (HTTP stack alone)", True, "/healthz", None),
         ):
             port = free_port()
-            server = start_server(index_dir, port, cache)
+            server = start_server(index_dir, port, workers=2, cache=cache)
             try:
                 url = f"http://127.0.0.1:{port}{path}"
                 run_wrk(

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -34,3 +38,30 @@ def corpus_index() -> Path:
         file=sys.stderr,
     )
     return index_dir
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    index_dir: Path, port: int, *, workers: int, cache: bool
+) -> subprocess.Popen[bytes]:
+    """``chcsearch serve`` on 127.0.0.1:``port``, once its ``/healthz`` answers."""
+    env = {**os.environ, "CHCSEARCH_RESULT_CACHE": "256" if cache else "0"}
+    command = [sys.executable, "-m", "chcsearch", "serve", "--index", str(index_dir)]
+    command += ["--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("chcsearch serve did not start")
