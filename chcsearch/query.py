@@ -32,6 +32,7 @@ import math
 import re
 import threading
 import time
+import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -258,7 +259,8 @@ def build_query(request: SearchRequest) -> QueryPlan:
     with fewer than 2 letters before it, which would read the whole index.
     """
     notes: list[str] = []
-    text = " ".join(_CONTROL.sub(" ", request.text).split())
+    # folded as PDF text is (repair.py): "ﬁnance" and mathematical letters find plain words
+    text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFKC", request.text)).split())
     # Punctuation people type that the parser would read as syntax: a hyphen
     # inside a word (log-Gaussian is two words, not "log NOT Gaussian") and a
     # question mark ending a word (a question, not a wildcard).

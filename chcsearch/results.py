@@ -217,5 +217,6 @@ class SearchResults:
                 "kind": [{"value": f.value, "count": f.count} for f in self.kind_facets],
             },
             "results": [hit.to_dict() for hit in self.results],
+            "notes": list(self.notes),
             "took_ms": round(self.took_ms, 2),
         }

@@ -245,3 +245,12 @@ def test_many_phrases_or_operators_fall_back_to_plain_words_with_a_note() -> Non
 def test_thousand_character_hostile_queries_are_planned(text: str) -> None:
     plan = build_query(SearchRequest(text))
     assert plan.query is not None and len(plan.text) <= 1000
+
+
+def test_queries_are_folded_like_pdf_text(hostile_index: Path) -> None:
+    searcher = Searcher(hostile_index)
+    plain = searcher.search("asthma")
+    for variant in ("𝔞𝔰𝔱𝔥𝔪𝔞", "ａｓｔｈｍａ", "ASTHMA"):
+        folded = searcher.search(variant)
+        assert folded.total == plain.total > 0
+        assert [h.id for h in folded.results] == [h.id for h in plain.results]

@@ -225,6 +225,7 @@ def test_json_is_exactly_the_documented_shape(searcher: Searcher) -> None:
         "filters",
         "facets",
         "results",
+        "notes",
         "took_ms",
     ]
     assert data["filters"] == {"sections": ["north-coast"], "levels": [], "kinds": []}
