@@ -29,6 +29,7 @@ import json
 import os
 import posixpath
 import re
+import stat
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -328,6 +329,33 @@ class _Walker:
                 yield from self._walk(entry.path, keep, (*chain, os.path.realpath(entry.path)))
             elif is_file:
                 yield rel, entry
+            else:
+                self.problems.append(_not_regular(rel, entry))
+
+
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _not_regular(rel: str, entry: os.DirEntry[str]) -> Problem:
+    """The warning for a name that is neither a file nor a folder. It is never
+    opened: opening a FIFO waits for a writer, for ever."""
+    try:
+        mode = entry.stat().st_mode
+    except OSError as exc:
+        return Problem(
+            "unreadable-file", rel, f"file cannot be read ({exc.strerror}); it was skipped."
+        )
+    what = next((name for test, name in _SPECIAL_FILES if test(mode)), "a special file")
+    return Problem(
+        "unreadable-file",
+        rel,
+        f"is not a regular file ({what}); it was skipped. Replace it with the file itself.",
+    )
 
 
 def _is_utf8(name: str) -> bool:
@@ -354,13 +382,13 @@ def _name_not_utf8(rel: str) -> Problem:
 
 
 def _source(rel: str, entry: os.DirEntry[str], kind: str) -> SourceFile:
-    stat = entry.stat()
+    status = entry.stat()
     return SourceFile(
         src_path=rel,
         abs_path=Path(entry.path),
         kind=kind,  # type: ignore[arg-type]
-        size=stat.st_size,
-        mtime_ns=stat.st_mtime_ns,
+        size=status.st_size,
+        mtime_ns=status.st_mtime_ns,
     )
 
 
@@ -480,6 +508,38 @@ def _no_front_matter(rel: str, size: int) -> Problem:
 
 # ----------------------------------------------------------------------------------------
 # URLs
+
+
+#: What a ``url:`` written by hand (a sidecar's, a front-matter resource's) may be.
+ACCEPTED_LINKS = "an http:// or https:// address, or a path on the site starting with /"
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe_link(address: str) -> str | None:
+    """``address`` as a result may link to it (spaces as ``%20``), or None when it may not.
+
+    Only ``http:``/``https:`` addresses with a host and paths on the site
+    (``/reports/x.pdf``) are accepted: anything else (``javascript:``,
+    ``data:``, ``//other.host``, ``x.pdf``) would run in, or lead away from,
+    the search page. Browsers drop tabs and line ends inside an address
+    (``java`` tab ``script:`` is ``javascript:``), so an address holding any
+    control character is refused too. Used for every address written by
+    hand: sidecars' ``url:`` and front-matter resources' ``url:``.
+    """
+    address = address.strip()
+    if not address or _CONTROL.search(address):
+        return None
+    address = address.replace(" ", "%20")
+    scheme = _SCHEME.match(address)
+    if scheme is not None:
+        rest = address[scheme.end() :]
+        accepted = scheme.group(1).lower() in ("http", "https") and bool(
+            re.match(r"//[^/\\?#]", rest)
+        )
+    else:
+        accepted = address.startswith("/") and not address.startswith(("//", "/\\"))
+    return address if accepted else None
 
 
 def _slugify_title(text: str) -> str:

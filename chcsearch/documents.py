@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .discover import safe_link
 from .levels import ancestor_paths, level_prefixes
 from .model import Document, PageMeta, PdfMeta, Problem, Resource
 from .parse import MAX_TEXT_CHARS, cap_text, title_from_filename, too_large_problem
@@ -214,6 +215,12 @@ class Hierarchy:
         return placement, problem
 
 
+def _linkable(resources: tuple[Resource, ...]) -> tuple[Resource, ...]:
+    """The resources a result may link to. The parse stage warns about and drops any
+    other ``url:``; a page read before it did so is kept, unread, in the manifest."""
+    return tuple(r for r in resources if r.kind != "url" or safe_link(r.url) is not None)
+
+
 def _fingerprinted(doc: Document, *salt: object) -> Document:
     """The document with a fingerprint of all its planned fields and ``salt``.
 
@@ -269,7 +276,7 @@ def plan_documents(
             page=None,
             page_count=None,
             orphan=False,
-            resources=page.resources,
+            resources=_linkable(page.resources),
             context=context,
             fingerprint="",
             authors=page.authors,
@@ -379,7 +386,7 @@ def plan_archive_documents(
             page=None,
             page_count=None,
             orphan=False,
-            resources=page.resources,
+            resources=_linkable(page.resources),
             context=" / ".join(breadcrumb),
             fingerprint="",
             authors=extra.authors or page.authors,
@@ -455,7 +462,9 @@ def with_text(
 def pdf_pages_too_large(src_path: str, pages: Iterable[str]) -> list[Problem]:
     """``page-too-large`` warnings for the pages of a PDF whose text ``with_text`` cuts."""
     return [
-        too_large_problem(src_path, f"page {number} of this PDF has {len(text):,} characters of text")
+        too_large_problem(
+            src_path, f"page {number} of this PDF has {len(text):,} characters of text"
+        )
         for number, text in enumerate(pages, 1)
         if len(text) > MAX_TEXT_CHARS
     ]

@@ -38,6 +38,12 @@ measured on the real corpus, 65 PDFs, 1,194 pages, on a 2-core machine):
   would likely reach the limit anyway, only later and less clearly. In the
   real corpus the biggest stream pdfminer inflates (content, form, font)
   is 1.4 MB; images, up to 25 MB, are not inflated for text.
+* pdfminer follows indirect references (``5 0 R``) without a limit, so a
+  562-byte file whose object 5 is ``6 0 R`` and object 6 is ``5 0 R`` held a
+  core until the time limit. While a file is read, every pdfminer module's
+  ``resolve1`` and ``resolve_all`` are replaced by ones that stop at a loop
+  (or after ``MAX_REFERENCE_HOPS`` references in a row): the file, or the
+  page, gets a ``pdf-corrupt`` problem that names the loop, at once.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
-from pdfminer.pdftypes import resolve1, stream_value
+from pdfminer.pdftypes import PDFObjRef, stream_value
 from pdfminer.psparser import KWD, LIT, PSEOF, PSLiteral
 from pdfminer.utils import decode_text
 
@@ -372,6 +378,97 @@ def _stream_cap(limit: int) -> Iterator[None]:
 
 
 # ----------------------------------------------------------------------------------------
+# Following references with a limit
+
+#: Indirect references followed in a row (``5 0 R`` naming ``6 0 R`` naming ...)
+#: before the chain counts as a loop; real files use one or two.
+MAX_REFERENCE_HOPS = 64
+
+
+class PdfReferenceLoop(Exception):
+    """A reference that leads back to itself, or a chain of references too long to follow.
+
+    An ``Exception``: pdfminer gives up what it was reading (a page, a font,
+    the metadata) and goes on, as for any damaged object.
+    """
+
+
+def _ref(objid: object) -> str:
+    return f"{objid} 0 R"
+
+
+class _ReferenceGuard:
+    """pdfminer's ``resolve1`` and ``resolve_all``, stopping at reference loops.
+
+    ``loops`` describes each loop met, for the problem report.
+    """
+
+    def __init__(self) -> None:
+        self.loops: list[str] = []
+
+    def _loop(self, description: str) -> PdfReferenceLoop:
+        if description not in self.loops:
+            self.loops.append(description)
+        return PdfReferenceLoop(f"reference loop ({description})")
+
+    def resolve1(self, x: object, default: object = None) -> Any:
+        if not isinstance(x, PDFObjRef):
+            return x
+        chain: list[object] = []
+        while isinstance(x, PDFObjRef):
+            if x.objid in chain:
+                raise self._loop(" -> ".join(_ref(n) for n in (*chain, x.objid)))
+            if len(chain) == MAX_REFERENCE_HOPS:
+                raise self._loop(
+                    f"more than {MAX_REFERENCE_HOPS} references in a row from {_ref(chain[0])}"
+                )
+            chain.append(x.objid)
+            x = x.resolve(default=default)
+        return x
+
+    def resolve_all(self, x: object, default: object = None) -> Any:
+        return self._resolve_nested(x, default, ())
+
+    def _resolve_nested(self, x: object, default: object, open_ids: tuple[int, ...]) -> Any:
+        """As pdfminer's ``resolve_all`` (which fills dictionaries in place), but an
+        array or dictionary met again inside itself is a loop, not endless recursion."""
+        x = self.resolve1(x, default)
+        if isinstance(x, (list, dict)):
+            if id(x) in open_ids:
+                raise self._loop("an array or dictionary that contains itself")
+            inner = (*open_ids, id(x))
+            if isinstance(x, list):
+                return [self._resolve_nested(v, default, inner) for v in x]
+            for key, value in x.items():
+                x[key] = self._resolve_nested(value, default, inner)
+        return x
+
+
+_RESOLVERS = {"resolve1": pdftypes.resolve1, "resolve_all": pdftypes.resolve_all}
+
+
+@contextlib.contextmanager
+def _bounded_references() -> Iterator[_ReferenceGuard]:
+    """While inside, pdfminer follows no reference loop: each pdfminer module that
+    imported ``resolve1`` or ``resolve_all`` by name gets the guard's instead."""
+    guard = _ReferenceGuard()
+    swapped: list[tuple[dict[str, Any], str, Any]] = []
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "pdfminer" or name.startswith("pdfminer.")):
+            continue
+        namespace = vars(module)
+        for function, original in _RESOLVERS.items():
+            if namespace.get(function) is original:
+                namespace[function] = getattr(guard, function)
+                swapped.append((namespace, function, original))
+    try:
+        yield guard
+    finally:
+        for namespace, function, original in swapped:
+            namespace[function] = original
+
+
+# ----------------------------------------------------------------------------------------
 # One PDF
 
 
@@ -400,7 +497,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 def _info_value(document: PDFDocument, key: str) -> str:
     for info in document.info:
-        raw = resolve1(info.get(key))
+        raw = pdftypes.resolve1(info.get(key))
         if isinstance(raw, bytes):
             return decode_text(raw)
         if isinstance(raw, str):
@@ -412,7 +509,7 @@ def _document_info(document: PDFDocument) -> PdfInfo:
     """Title, authors and year from XMP and the information dictionary."""
     xmp = PdfInfo()
     try:
-        stream = resolve1(document.catalog.get("Metadata"))
+        stream = pdftypes.resolve1(document.catalog.get("Metadata"))
         if stream is not None:
             xmp = parse_xmp(stream_value(stream).get_data())
     except Exception:  # a damaged metadata stream only costs the metadata
@@ -562,7 +659,7 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
             "pdf-empty", "PDF file is empty (0 bytes); replace it with the real file."
         ), False
     try:
-        with warnings.catch_warnings(), _time_limit(timeout):
+        with warnings.catch_warnings(), _time_limit(timeout), _bounded_references() as guard:
             warnings.simplefilter("ignore")
             raw_pages, info, labels, failed = _read(path, options)
             pages = repair_document(raw_pages)
@@ -601,6 +698,12 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
         ), False
     except PDFEncryptionError as exc:
         return failure("pdf-encrypted", _encrypted_message(type(exc).__name__)), False
+    except PdfReferenceLoop as exc:
+        return failure(
+            "pdf-corrupt",
+            f"PDF could not be read: it has a {exc}, which would keep a reader busy for "
+            "ever. The file is damaged (or made to hang readers); re-export it.",
+        ), False
     except Exception as exc:  # a bad file may break a parser anywhere; never crash on one
         if "password" in str(exc).lower():
             return failure("pdf-encrypted", _encrypted_message(type(exc).__name__)), False
@@ -612,6 +715,7 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
         ), False
 
     problems: list[Problem] = list(ocr_problems)
+    loops = f"reference loop ({'; '.join(guard.loops)})" if guard.loops else ""
     if not _has_eof_marker(path):
         problems.append(
             Problem(
@@ -630,7 +734,18 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
             Problem(
                 "pdf-corrupt",
                 "",
-                f"page(s) {_page_list(failed)} could not be read and are indexed without text.",
+                f"page(s) {_page_list(failed)} could not be read"
+                + (f" (the file has a {loops})" if loops else "")
+                + " and are indexed without text.",
+            )
+        )
+    elif loops:
+        problems.append(
+            Problem(
+                "pdf-corrupt",
+                "",
+                f"PDF has a {loops}, so part of it (its metadata, a font?) could not be read; "
+                "the rest was indexed. Re-export the file.",
             )
         )
     advice = "" if options.ocr else " Index with --ocr to read them with Tesseract."

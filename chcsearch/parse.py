@@ -24,7 +24,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from .discover import SiteScan, page_url, resolve_resource_path
+from .discover import ACCEPTED_LINKS, SiteScan, page_url, resolve_resource_path, safe_link
 from .model import Page, PageMeta, Problem, Resource, ResourceKind, SourceFile
 from .pdfmeta import YEAR
 from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
@@ -579,7 +579,20 @@ def _resources(
                 if public is not None:
                     resources.append(_local_resource(scan, public, title))
                     continue
-            resources.append(Resource("url", title or address, address, address))
+            link = safe_link(address)
+            if link is None:
+                problems.append(
+                    Problem(
+                        "bad-value",
+                        src_path,
+                        f"resources entry {position} url: {address!r} is not a link results can "
+                        f"carry; use {ACCEPTED_LINKS} (or path: for a file of the site). "
+                        "It was ignored.",
+                        line=_line_of(text, address),
+                    )
+                )
+                continue
+            resources.append(Resource("url", title or link, link, link))
             continue
         problems.append(
             Problem(

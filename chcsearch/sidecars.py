@@ -5,8 +5,9 @@ a folder sets it for the files of that folder and of the folders below it
 (a nearer sidecar wins, field by field). Keys: ``title``, ``authors`` (or
 ``author``; text or a list), ``year``, ``tags`` (text or a list), ``url``;
 ``_meta.yml`` may also give ``folder_title``, the folder's name in
-breadcrumbs and facets. A bad sidecar gives a warning naming the file and
-key; what can be used is used.
+breadcrumbs and facets. ``url`` must be an http(s) address or a path on the
+site (``discover.safe_link``). A bad sidecar gives a warning naming the file
+and key; what can be used is used.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .discover import SIDECAR_FOLDER_NAMES, SiteScan
+from .discover import ACCEPTED_LINKS, SIDECAR_FOLDER_NAMES, SiteScan, safe_link
 from .model import Problem, Sidecar
 from .parse import decode_text
 from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
@@ -111,10 +112,17 @@ def read_sidecar(src_path: str, data: bytes, *, folder: bool) -> tuple[Sidecar, 
         if key not in allowed:
             bad(str(key), f"unknown key; use {', '.join(k for k in allowed if k != 'author')}")
         elif key in ("title", "url", "folder_title"):
-            if isinstance(value, (str, int, float)) and str(value).strip():
-                values[key] = str(value).strip()
-            else:
+            if not isinstance(value, (str, int, float)) or not str(value).strip():
                 bad(key, f"should be text, got {value!r}")
+            elif key != "url":
+                values[key] = str(value).strip()
+            elif (link := safe_link(str(value))) is not None:
+                values[key] = link
+            else:
+                bad(
+                    key,
+                    f"{str(value).strip()!r} is not a link results can carry; use {ACCEPTED_LINKS}",
+                )
         elif key in ("authors", "author", "tags"):
             items = _strings(value)
             if items is None:

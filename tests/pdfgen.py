@@ -4,7 +4,8 @@ It writes small but real PDFs: pages of Helvetica text (WinAnsi encoding),
 an optional document title, author, creation date and XMP packet, image-only pages, heavy vector pages, page
 labels, RC4 (40-bit, revision 2) encryption with a user password, and
 "inflation bombs": a small file whose content stream inflates to hundreds of
-megabytes (``padding``). Output is deterministic: the same call gives the same bytes.
+megabytes (``padding``), and files whose objects refer to each other in a loop
+(``reference_loop_pdf``). Output is deterministic: the same call gives the same bytes.
 """
 
 from __future__ import annotations
@@ -255,3 +256,46 @@ def inflating_pdf(
     """
     page = PageSpec(lines=tuple(lines), padding=inflated_mb << 20, filler=filler)
     return make_pdf(PdfSpec(pages=[page], title="Bomb"))
+
+
+def _assemble(bodies: Sequence[bytes]) -> bytes:
+    """A PDF of the given object bodies (object 1 is the catalog), with an exact xref table."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(bodies) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(bodies) + 1} /Root 1 0 R >>\n".encode()
+    out += f"startxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def reference_loop_pdf(where: str = "Contents") -> bytes:
+    """A one-page PDF in which object 5 is ``6 0 R`` and object 6 is ``5 0 R``: a
+    reference loop, named by the page's ``where``: its ``Contents``, its
+    ``Resources``, or its font (``Font``). Otherwise the page says "Looped".
+
+    About 700 bytes; pdfminer's ``resolve1`` follows such a chain for ever.
+    """
+    contents, resources, font = {
+        "Contents": ("5 0 R", "4 0 R", "8 0 R"),
+        "Resources": ("7 0 R", "5 0 R", "8 0 R"),
+        "Font": ("7 0 R", "4 0 R", "5 0 R"),
+    }[where]
+    text = b"BT /F1 11 Tf 72 770 Td (Looped) Tj ET"
+    return _assemble(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources {resources} "
+            f"/Contents {contents} >>".encode(),
+            f"<< /Font << /F1 {font} >> >>".encode(),
+            b"6 0 R",
+            b"5 0 R",
+            f"<< /Length {len(text)} >>\nstream\n".encode() + text + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )

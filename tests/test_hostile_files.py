@@ -2,7 +2,9 @@
 
 Each scenario puts one hostile file in a tiny site beside a normal page,
 indexes it through the CLI, and checks the warning (code and file), that the
-run succeeded and that the normal page is indexed and found.
+run succeeded and that the normal page is indexed and found. A link that is
+not http(s) or a site path (``javascript:``) is dropped with a warning, and
+never reaches a result.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from pdfgen import text_pdf
 from typer.testing import CliRunner
 
 from chcsearch.cli import app
-from chcsearch.discover import scan_site
+from chcsearch.discover import safe_link, scan_site
 from chcsearch.documents import text_too_large, with_text
+from chcsearch.index import IndexStore, stored_documents
 from chcsearch.model import Document
 from chcsearch.parse import (
     MAX_PAGE_BYTES,
@@ -239,11 +242,15 @@ def test_a_pdf_page_larger_than_the_cap_is_indexed_up_to_the_cap_with_a_warning(
     lines = ["Cormorants first.", *many, "Puffins last."]
     files: dict[str, str | bytes] = {
         "report.md": page(
-            "Report", "See the tables.", resources="\n  - path: /assets/tables.pdf\n    title: Tables"
+            "Report",
+            "See the tables.",
+            resources="\n  - path: /assets/tables.pdf\n    title: Tables",
         ),
         "assets/tables.pdf": text_pdf([["A short first page."], lines]),
     }
-    output = _indexed_with_warning(make_site, index_dir, files, "page-too-large", "assets/tables.pdf")
+    output = _indexed_with_warning(
+        make_site, index_dir, files, "page-too-large", "assets/tables.pdf"
+    )
     assert "page 2 of this PDF" in output and f"{MAX_TEXT_CHARS:,} characters" in output
     assert _found(index_dir, "cormorants") == ["report.md"]
     assert _found(index_dir, "puffins") == []
@@ -268,3 +275,128 @@ def test_a_large_page_of_prose_gets_no_markup_warning(make_site: MakeSite, index
     prose = "The harbour master counts the boats that come in with the tide.\n\n" * 1_500
     site = make_site({"_config.yml": "", "long.md": page("Long", prose)})
     assert "page-mostly-markup" not in _index(site, index_dir)
+
+
+# ----------------------------------------------------------------------------------------
+# Links and special files
+
+
+def _everything_served(index_dir: Path, words: str) -> str:
+    """Every result of ``words`` in every export format, and every stored document."""
+    runner = CliRunner()
+    outputs = []
+    for form in ("json", "jsonl", "csv", "bibtex", "ris", "text"):
+        result = runner.invoke(app, ["query", words, "--index", str(index_dir), "-f", form])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    stored = stored_documents(IndexStore(index_dir).open_current())
+    return "\n".join([*outputs, repr(stored)])
+
+
+@pytest.mark.parametrize(
+    ("address", "needle"),
+    [
+        ("javascript:alert(1)", "javascript:"),
+        ("JavaScript:alert(1)", "javascript:"),
+        ("data:text/html,<script>alert(1)</script>", "data:"),
+        ("//evil.example/x.pdf", "evil.example"),
+        ("vbscript:msgbox", "vbscript:"),
+    ],
+)
+def test_a_sidecar_url_that_is_not_http_or_a_site_path_is_dropped_with_a_warning(
+    make_site: MakeSite, index_dir: Path, address: str, needle: str
+) -> None:
+    site = make_site(
+        {
+            "report.pdf": text_pdf([["Elderflower cordial recipes"]]),
+            "report.pdf.yml": f"title: Cordials\nurl: '{address}'\n",
+            "other.md": "# Other\n\nAbout gooseberries.\n",
+        }
+    )
+    output = _index(site, index_dir)
+    assert (
+        f"report.pdf.yml:2: [sidecar-bad-value] url: {address!r} is not a link results can "
+        "carry; use an http:// or https:// address, or a path on the site starting with /; "
+        "it was ignored."
+    ) in " ".join(output.split())
+    hits = Searcher(index_dir).search("elderflower").results
+    assert [(h.title, h.url) for h in hits] == [("Cordials", "/report.pdf#page=1")]
+    assert address.split(":", maxsplit=1)[0].lower() + ":" not in _everything_served(
+        index_dir, "elderflower"
+    )
+    assert _found(index_dir, "gooseberries") == ["other.md"]
+
+
+def test_a_sidecar_url_that_is_http_is_kept() -> None:
+    sidecar, _, problems = read_sidecar(
+        "r.pdf.yml", b"url: https://example.org/My Report.pdf\n", folder=False
+    )
+    assert sidecar.url == "https://example.org/My%20Report.pdf" and not problems
+
+
+def test_a_front_matter_resource_url_that_is_javascript_is_dropped_with_a_warning(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    resources = (
+        "\n  - url: javascript:alert(1)\n    title: Click me"
+        "\n  - url: https://doi.org/10.1/x\n    title: Paper"
+    )
+    files: dict[str, str | bytes] = {
+        "links.md": page("Links", "About elderflowers.", resources=resources)
+    }
+    output = _indexed_with_warning(make_site, index_dir, files, "bad-value", "links.md:4")
+    assert (
+        "resources entry 1 url: 'javascript:alert(1)' is not a link results can carry; use an "
+        "http:// or https:// address, or a path on the site starting with /"
+    ) in " ".join(output.split())
+    served = _everything_served(index_dir, "elderflowers")
+    assert "javascript:" not in served and "https://doi.org/10.1/x" in served
+
+
+@pytest.mark.parametrize(
+    ("address", "link"),
+    [
+        ("https://example.org/a b", "https://example.org/a%20b"),
+        ("HTTP://example.org", "HTTP://example.org"),
+        (" /reports/x.pdf?v=1#p ", "/reports/x.pdf?v=1#p"),
+        ("javascript:alert(1)", None),
+        ("java\tscript:alert(1)", None),
+        ("java\nscript:alert(1)", None),
+        ("\x01javascript:alert(1)", None),
+        ("jAvAsCrIpT:alert(1)", None),
+        ("data:text/html,x", None),
+        ("mailto:someone@example.org", None),
+        ("https:///x", None),
+        ("https:example.org", None),
+        ("//evil.example", None),
+        ("/\\evil.example", None),
+        ("reports/x.pdf", None),
+        ("", None),
+    ],
+)
+def test_only_http_addresses_and_site_paths_are_links(address: str, link: str | None) -> None:
+    assert safe_link(address) == link
+
+
+def test_a_fifo_named_like_a_page_is_skipped_with_a_warning_and_never_opened(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    site = make_site({"_config.yml": "", "neighbour.md": NORMAL})
+    os.mkfifo(site / "x.md")  # opening it would wait for a writer for ever
+    output = _index(site, index_dir)
+    assert "x.md: [unreadable-file] is not a regular file (a FIFO); it was skipped." in " ".join(
+        output.split()
+    )
+    assert _found(index_dir, "gooseberries") == ["neighbour.md"]
+
+
+def test_a_fifo_in_a_folder_archive_is_skipped_with_a_warning(make_site: MakeSite) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    site = make_site({"report.md": "# Report\n"})
+    os.mkfifo(site / "notes.txt")
+    scan = scan_site(site)
+    assert [s.src_path for s in scan.pages] == ["report.md"]
+    assert [(p.kind, p.src_path) for p in scan.problems] == [("unreadable-file", "notes.txt")]

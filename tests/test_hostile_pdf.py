@@ -1,8 +1,11 @@
-"""PDFs built to exhaust memory: a few hundred kilobytes that inflate to 200 MB.
+"""PDFs built to exhaust memory or time.
 
-Each is given up with a ``pdf-too-large`` warning that names the file and the
-setting to raise, the rest of the site is indexed, and the indexing process
-with all its PDF workers stays within a gigabyte.
+A few hundred kilobytes that inflate to 200 MB are each given up with a
+``pdf-too-large`` warning that names the file and the setting to raise, the
+rest of the site is indexed, and the indexing process with all its PDF
+workers stays within a gigabyte. A few hundred bytes whose objects refer to
+each other in a loop get a ``pdf-corrupt`` warning at once, not after the
+time limit.
 """
 
 from __future__ import annotations
@@ -16,22 +19,27 @@ import sys
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from helpers import page, run_cli, run_cli_measured
 from hypothesis import given
 from hypothesis import strategies as st
-from pdfgen import inflating_pdf, text_pdf
+from pdfgen import inflating_pdf, reference_loop_pdf, text_pdf
 from pdfminer import pdftypes
 from pdfminer.lzw import lzwdecode
+from pdfminer.pdftypes import PDFObjRef
 
 from chcsearch.cache import ExtractionCache
 from chcsearch.config import DEFAULT_PDF_MEMORY_MB, resolve_index_settings
 from chcsearch.errors import ConfigError
 from chcsearch.extract import (
+    MAX_REFERENCE_HOPS,
     ExtractOptions,
     PdfJob,
+    PdfReferenceLoop,
     _bounded_lzwdecode,
+    _bounded_references,
     _BoundedZlib,
     _death_problem,
     _StreamTooLarge,
@@ -254,5 +262,145 @@ def test_a_site_with_a_bomb_is_indexed_within_a_gigabyte(
     [line] = [line for line in status.stdout.splitlines() if "assets/bomb.pdf" in line]
     assert "[pdf-too-large]" in line and "--pdf-memory" in line
 
+    found = run_cli("query", "quillwort", "--index", index, "-f", "json")
+    assert found.returncode == 0 and "assets/review.pdf" in found.stdout
+
+
+# ----------------------------------------------------------------------------------------
+# Reference loops
+
+LOOP = "reference loop (5 0 R -> 6 0 R -> 5 0 R)"
+
+
+def test_the_loop_pdf_is_tiny_and_its_objects_refer_to_each_other() -> None:
+    data = reference_loop_pdf()
+    assert len(data) < 1000
+    assert b"5 0 obj\n6 0 R\nendobj" in data and b"6 0 obj\n5 0 R\nendobj" in data
+
+
+@pytest.mark.parametrize("where", ["Contents", "Resources"])
+def test_a_page_tree_reference_loop_is_a_corrupt_pdf_at_once(tmp_path: Path, where: str) -> None:
+    path = _write(tmp_path, "loop.pdf", reference_loop_pdf(where))
+    text, timed_out = extract_pdf(str(path), "sha", ExtractOptions(timeout=60))
+    assert not timed_out and text.page_count == 0
+    [problem] = text.problems
+    assert problem.kind == "pdf-corrupt"
+    assert f"it has a {LOOP}" in problem.message and "re-export it" in problem.message
+
+
+def test_a_font_reference_loop_costs_only_its_page(tmp_path: Path) -> None:
+    path = _write(tmp_path, "loop.pdf", reference_loop_pdf("Font"))
+    text, timed_out = extract_pdf(str(path), "sha", ExtractOptions(timeout=60))
+    assert not timed_out and text.page_count == 1
+    [problem] = text.problems
+    assert problem.kind == "pdf-corrupt"
+    assert problem.message == (
+        f"page(s) 1 could not be read (the file has a {LOOP}) and are indexed without text."
+    )
+
+
+@pytest.mark.skipif(not HAS_PDFIUM, reason="needs pypdfium2")
+@pytest.mark.parametrize("where", ["Contents", "Resources", "Font"])
+def test_pdfium_reads_reference_loops_without_hanging(tmp_path: Path, where: str) -> None:
+    path = _write(tmp_path, "loop.pdf", reference_loop_pdf(where))
+    text, timed_out = extract_pdf(str(path), "sha", ExtractOptions("pdfium", timeout=60))
+    assert not timed_out and text.page_count == 1
+    # PDFium drops what the loop hides: the page's text for Contents, nothing else
+    assert text.pages == (("",) if where == "Contents" else ("Looped",))
+
+
+def test_the_reference_guard_is_lifted_after_each_file(tmp_path: Path) -> None:
+    def resolvers() -> dict[tuple[str, str], object]:
+        return {
+            (name, function): vars(module)[function]
+            for name, module in sorted(sys.modules.items())
+            if name.startswith("pdfminer") and module is not None
+            for function in ("resolve1", "resolve_all")
+            if function in vars(module)
+        }
+
+    before = resolvers()
+    assert ("pdfminer.pdfpage", "resolve1") in before and (
+        "pdfminer.pdffont",
+        "resolve_all",
+    ) in before
+    with _bounded_references():
+        during = resolvers()
+    assert all(during[key] is not before[key] for key in before)
+    extract_pdf(str(_write(tmp_path, "loop.pdf", reference_loop_pdf())), "sha", ExtractOptions())
+    assert resolvers() == before and before[("pdfminer.pdftypes", "resolve1")] is pdftypes.resolve1
+
+
+def _ref(doc: object, objid: int) -> PDFObjRef:
+    """A reference into a stand-in document (anything with ``getobj``)."""
+    return PDFObjRef(cast(Any, doc), objid)
+
+
+class _Chain:
+    """A stand-in document whose object n is a reference to object n + 1."""
+
+    def getobj(self, objid: int) -> object:
+        return _ref(self, objid + 1)
+
+
+def test_a_long_chain_of_references_stops_after_the_hop_limit() -> None:
+    with _bounded_references() as guard, pytest.raises(PdfReferenceLoop) as caught:
+        pdftypes.resolve1(_ref(_Chain(), 1))
+    assert str(caught.value) == (
+        f"reference loop (more than {MAX_REFERENCE_HOPS} references in a row from 1 0 R)"
+    )
+    assert len(guard.loops) == 1
+
+
+class _Objects:
+    def __init__(self, objects: dict[int, object]) -> None:
+        self.objects = objects
+
+    def getobj(self, objid: int) -> object:
+        return self.objects[objid]
+
+
+def test_resolve_all_stops_at_a_dictionary_that_contains_itself() -> None:
+    doc = _Objects({})
+    doc.objects[5] = {"Kids": [_ref(doc, 5)]}
+    with _bounded_references(), pytest.raises(PdfReferenceLoop, match="contains itself"):
+        pdftypes.resolve_all(_ref(doc, 5))
+
+
+def test_resolve_all_still_resolves_shared_objects_without_a_loop() -> None:
+    doc = _Objects({})
+    doc.objects.update({1: [_ref(doc, 2), _ref(doc, 2)], 2: {"W": _ref(doc, 3)}, 3: 7})
+    with _bounded_references():
+        resolved = pdftypes.resolve_all(_ref(doc, 1))
+    assert resolved == [{"W": 7}, {"W": 7}] == pdftypes.resolve_all(_ref(doc, 1))
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_a_site_with_a_reference_loop_pdf_is_indexed_without_waiting_for_the_time_limit(
+    make_site: MakeSite, tmp_path: Path, extractor: str
+) -> None:
+    site = make_site(
+        {
+            "_config.yml": "title: Hostile\n",
+            "reports.md": page(
+                "Reports",
+                "Two reports.",
+                resources="\n  - path: /assets/loop.pdf\n  - path: /assets/review.pdf",
+            ),
+            "assets/loop.pdf": reference_loop_pdf(),
+            "assets/review.pdf": text_pdf([["Quillwort survey results"]], title="Review"),
+        }
+    )
+    index = str(tmp_path / "index")
+    result = run_cli(
+        "index", str(site), "--index", index, "--extractor", extractor, "--pdf-timeout", "60"
+    )
+    assert result.returncode == 0, result.stderr
+    # without the guard this is [pdf-timeout] after 60 s
+    if extractor == "pdfminer":
+        assert f"assets/loop.pdf: [pdf-corrupt] PDF could not be read: it has a {LOOP}" in (
+            result.stderr
+        )
+    assert "pdf-timeout" not in result.stderr
     found = run_cli("query", "quillwort", "--index", index, "-f", "json")
     assert found.returncode == 0 and "assets/review.pdf" in found.stdout
