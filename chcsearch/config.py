@@ -7,6 +7,7 @@ this module reads the environment or a config file.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -24,6 +25,9 @@ DEFAULT_SITE = Path("content")
 DEFAULT_INDEX = Path("index")
 DEFAULT_PDF_TIMEOUT = 300.0
 DEFAULT_PDF_MEMORY_MB = 512
+#: The most seconds each time setting may be: a search's time limit, how long a connection
+#: may idle or take to send a request, how long one PDF's extraction may take.
+SECONDS_LIMITS = {"time_limit": 60.0, "idle_timeout": 300.0, "pdf_timeout": 86_400.0}
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class IndexSettings:
 
     ``jobs`` is the number of PDF extraction processes (at least 1);
     ``pdf_timeout`` the seconds one PDF may take before it is given up with a
-    ``pdf-timeout`` warning; ``pdf_memory`` the megabytes one PDF's extraction
+    ``pdf-timeout`` warning (at most a day); ``pdf_memory`` the megabytes one PDF's extraction
     process may use before the file is given up with a ``pdf-too-large``
     warning (0: no limit). ``extractor`` is ``pdfminer`` or ``pdfium`` and
     ``ocr`` reads pages with no text layer with Tesseract; ``None`` for
@@ -167,13 +171,15 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
             )
         return megabytes
     if kind == "seconds":
+        most = SECONDS_LIMITS[name]
         try:
             seconds = float(str(raw).strip())
         except ValueError:
-            seconds = -1.0
-        if not seconds > 0:
+            seconds = math.nan
+        if not 0 < seconds <= most:  # also refuses nan and inf
             raise ConfigError(
-                f"{origin}: {name} must be a number of seconds > 0, got {raw!r}."
+                f"{origin}: {name} must be a number of seconds > 0 and at most {most:g}, "
+                f"got {raw!r}."
             )
         return seconds
     raise AssertionError(kind)  # pragma: no cover
@@ -313,12 +319,12 @@ class ServeSettings:
 
     ``cors_origins`` are the web origins allowed to call the API from a
     browser (none by default). ``time_limit`` is the most seconds one search
-    may take before the API answers 503. ``result_cache`` is how many answers
+    may take before the API answers 503 (more than 0, at most 60). ``result_cache`` is how many answers
     each server process keeps (0: none). The caps keep any one request cheap.
     ``max_queue`` is how many searches may wait for the search slot (more are
     answered 503 at once); ``frame_ancestors`` the CSP sources allowed to frame
     the pages (``'none'``, ``'self'`` or origins); ``idle_timeout`` the seconds
-    a connection may sit idle, or take to send a request's headers.
+    a connection may sit idle, or take to send a request (more than 0, at most 300).
     """
 
     index_dir: Path

@@ -11,7 +11,8 @@ Endpoints: ``GET /api/search``, ``/api/suggest``, ``/api/status``,
 ``/healthz``, ``/openapi.json``; the box under ``/static/``; a page at ``/``.
 Every error, whatever its cause, is ``{"ok": false, "error": ..., "status": ...}``
 with that HTTP status, and never a stack trace. Every response carries the
-security headers (``SECURITY_HEADERS``).
+security headers (``security_headers``; the protocol's own refusals, which
+never reach the app, ``PROTOCOL_HEADERS``).
 
 Searches run one at a time in a worker thread (a ``Searcher`` serialises its
 searches), each with a ``Deadline`` that starts when the search starts and
@@ -30,16 +31,19 @@ import base64
 import hashlib
 import html
 import json
+import logging
 import math
 import os
 import re
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
+import httptools
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -49,12 +53,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
 from . import __version__
 from .config import ServeSettings, resolve_serve_settings
 from .deadline import Deadline
-from .errors import ChcSearchError, SearchTimeoutError
+from .errors import ChcSearchError, IndexDamagedError, SearchTimeoutError
 from .index import IndexStore
 from .query import Searcher
 
@@ -65,7 +71,7 @@ KINDS = ("page", "pdf")
 MAX_HEAD_BYTES = 16 * 1024
 #: The most header lines a request may have (a 431 beyond).
 MAX_HEADERS = 100
-#: Open connections one server process keeps; more are answered 503 by uvicorn.
+#: Open connections one server process keeps; more are answered 503 (``server_options``).
 MAX_CONNECTIONS = 1000
 #: Costly-looking searches that may wait, beside ``max_queue`` plain ones: those with a
 #: wildcard (``strok*``, ``wom?n``) or longer than ``LONG_QUERY_CHARS``.
@@ -75,6 +81,8 @@ MAX_COSTLY_QUEUE = 8
 #: into a busy loop that takes the processor from the searches being served.
 REFUSAL_PAUSE = 0.25
 LONG_QUERY_CHARS = 100
+
+_LOG = logging.getLogger("uvicorn.error")  # shown by chcsearch serve (uvicorn's log setup)
 
 _WILDCARD = re.compile(r"\*|\?(?=\w)")
 
@@ -176,6 +184,9 @@ class _Service:
         self.status_limiter = anyio.CapacityLimiter(1)
         self._status: tuple[str, dict[str, Any]] | None = None
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        #: The generation a search found damaged: ``/healthz`` answers 503 while it is current
+        #: (other searches may still succeed on it: only some of its bytes may be wrong).
+        self.damaged_generation: str | None = None
 
     def searcher(self) -> Searcher:
         with self._lock:
@@ -201,8 +212,26 @@ class _Service:
         await self.slot.acquire(costly=costly, wait=2 * limit)
         try:
             return await anyio.to_thread.run_sync(started)
+        except IndexDamagedError as exc:
+            self._note_damage(exc)
+            raise
         finally:
             self.slot.release()
+
+    def _note_damage(self, exc: IndexDamagedError) -> None:
+        current = self.store.current()
+        name = current.name if current is not None else ""
+        if name != self.damaged_generation:  # say it once per generation, not per search
+            _LOG.error("%s", exc)
+        self.damaged_generation = name
+
+    def damaged(self) -> bool:
+        """Whether the current generation is one a search found damaged (no lock, no I/O but
+        reading ``CURRENT``)."""
+        if self.damaged_generation is None:
+            return False
+        current = self.store.current()
+        return (current.name if current is not None else "") == self.damaged_generation
 
     async def search(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (self.generation(), *sorted((k, str(v)) for k, v in params.items()))
@@ -253,10 +282,7 @@ def _number(request: Request, name: str, default: int, high: int) -> int:
     raw = _one(request, name, max_chars=10)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
+    value = int(raw) if raw.isascii() and raw.isdigit() else 0  # not "+5", "1_0" or "٣"
     if not 1 <= value <= high:
         raise ApiError(400, f"{name} must be a whole number from 1 to {high}, got {raw!r}")
     return value
@@ -322,6 +348,12 @@ def create_app(settings: ServeSettings) -> Starlette:
         )
 
     async def healthz(request: Request) -> Response:
+        if service.damaged():
+            raise ApiError(
+                503,
+                "the search index is damaged; the site owner has been told how to fix it",
+                retry_after=service.retry_after,
+            )
         return JSONResponse(
             {"ok": True, "generation": service.generation(), "version": __version__}
         )
@@ -416,9 +448,12 @@ _MESSAGES = {
     403: "this request is not allowed",
     404: "no such page; the API is under /api/",
     405: "only GET is supported",
+    408: "the request did not arrive in time",
+    413: "this API takes no request body; give the parameters in the address",
     416: "the requested byte range is not in the file",
     431: f"the request's headers are too large: at most {MAX_HEADERS} lines and "
     f"{MAX_HEAD_BYTES // 1024} KiB",
+    503: "the server has too many connections open; try again shortly",
 }
 
 
@@ -490,101 +525,214 @@ class _Hardened:
         await send({"type": "http.response.body", "body": body})
 
 
+class _Refused(Exception):
+    """Raised from a parser callback once a request is refused, so that the parser stops there
+    and nothing after the refused request in the same read is parsed."""
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits a public server needs.
 
-    httptools itself has none: a request's line and headers may take at most
-    ``MAX_HEAD_BYTES`` (431 beyond) and must arrive within the keep-alive
-    timeout (``timeout_keep_alive``, chcsearch's ``idle_timeout``) from the
-    connection's start or the request's first byte (408 then), so slow or
-    endless headers cannot hold connections. uvicorn's own answer to a
-    malformed request is given in the one JSON error shape.
+    httptools itself has none. Here a request's line and headers may take at
+    most ``MAX_HEAD_BYTES`` each (431 beyond; counted per request, so many
+    small pipelined requests in one read are fine), and a request must arrive
+    whole within the keep-alive timeout (``timeout_keep_alive``, chcsearch's
+    ``idle_timeout``) from the connection's start or its first byte (408
+    then), so slow or endless requests cannot hold connections. The API takes
+    no request bodies: a request that announces one (``Content-Length`` above
+    0, any ``Transfer-Encoding``) is refused with 413 as soon as its headers
+    are in. A process keeps at most ``limit_concurrency`` connections
+    (``MAX_CONNECTIONS`` if unset); one more is answered 503 with
+    ``Retry-After``. These answers, and uvicorn's own to a malformed request,
+    are in the one JSON error shape with ``PROTOCOL_HEADERS``.
     """
 
-    _head_timer: asyncio.TimerHandle | None = None
-    _head_open = True  # waiting for a request's line and headers
-    _head_begun = False  # ... and some of them have come
-    _head_bytes = 0
+    _timer: asyncio.TimerHandle | None = None
+    _request_begun = False  # between a request's first byte and its end
+    _head_bytes = 0  # bytes of the request head still arriving (see _count_heads)
+    _head_tail = b""  # its last three bytes, where a blank line may have begun
+    _turned_away = False
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.max_connections = self.limit_concurrency or MAX_CONNECTIONS
+        self.limit_concurrency = None  # uvicorn's check answers in text/plain: ours is below
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_head_timer()
+        if len(self.connections) > self.max_connections:
+            self._turn_away()
+            return
+        self._arm_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_head_timer()
+        self._disarm_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._head_open:
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                self._disarm_head_timer()
-                self._refuse(431, _MESSAGES[431])
-                return
-        super().data_received(data)
+        if self._turned_away or self.transport.is_closing():
+            return  # what follows a refusal is not read
+        self._unset_keepalive_if_required()
+        overflow = self._count_heads(data)
+        try:
+            if overflow is None:
+                self.parser.feed_data(data)
+            else:  # the requests before the one too large are parsed (and may be refused)
+                self.parser.feed_data(data[:overflow])
+        except httptools.HttpParserUpgrade:
+            pass  # answered as a plain request: this server speaks no other protocol
+        except httptools.HttpParserError:
+            self.send_400_response("")  # a no-op when a callback refused the request
+            return
+        if overflow is not None:
+            self._refuse(431, _MESSAGES[431])
+        elif self._head_bytes:  # a request has begun (or blank lines keep coming)
+            self._arm_timer()
+
+    def _count_heads(self, data: bytes) -> int | None:
+        """Count ``data`` into the heads of the requests it carries, each ending at a blank
+        line; the offset in ``data`` where one passes ``MAX_HEAD_BYTES``, or None.
+
+        The API takes no bodies (``on_headers_complete`` refuses them), so after
+        a head comes the next request's head.
+        """
+        tail = self._head_tail
+        view = tail + data if tail else data
+        begin = 0  # where the head still arriving begins in view
+        before = self._head_bytes - len(tail)  # its bytes that came in earlier reads
+        while (end := view.find(b"\r\n\r\n", begin)) != -1:
+            if before + end + 4 - begin > MAX_HEAD_BYTES:
+                break
+            begin, before = end + 4, 0
+        else:
+            size = before + len(view) - begin
+            if size <= MAX_HEAD_BYTES:
+                self._head_bytes = size
+                self._head_tail = view[max(begin, len(view) - 3) :]
+                return None
+        return max(0, begin + MAX_HEAD_BYTES - before - len(tail))
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_open = self._head_begun = True
-        self._arm_head_timer()
+        self._request_begun = True
+        self._arm_timer()
 
     def on_headers_complete(self) -> None:
-        self._head_open = self._head_begun = False
-        self._head_bytes = 0
-        self._disarm_head_timer()
+        for name, value in self.headers:
+            if name == b"transfer-encoding" or (
+                name == b"content-length" and value.strip(b" \t").lstrip(b"0")
+            ):
+                self._refuse(413, _MESSAGES[413])
+                raise _Refused
+        if len(self.tasks) >= self.max_connections:  # answers still running for gone clients
+            self._refuse(503, _MESSAGES[503], [(b"retry-after", b"1")])
+            raise _Refused
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._request_begun = False
+        self._disarm_timer()
+        super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, _MESSAGES[400])
 
-    def _arm_head_timer(self) -> None:
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_later(self.timeout_keep_alive, self._head_too_slow)
+    def _arm_timer(self) -> None:
+        if self._timer is None:
+            self._timer = self.loop.call_later(self.timeout_keep_alive, self._too_slow)
 
-    def _disarm_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+    def _disarm_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
-    def _head_too_slow(self) -> None:
-        self._head_timer = None
-        if self._head_open and not self.transport.is_closing():
-            if self._head_begun or self._head_bytes:
-                self._refuse(408, "the request's headers did not arrive in time")
-            else:
-                self.transport.close()
-
-    def _refuse(self, status: int, message: str) -> None:
+    def _too_slow(self) -> None:
+        self._timer = None
         if self.transport.is_closing():
             return
-        body = error_body(status, message)
-        reason = {
-            400: b"Bad Request",
-            408: b"Request Timeout",
-            431: b"Request Header Fields Too Large",
-        }
-        lines = [b"HTTP/1.1 %d %s\r\n" % (status, reason[status])]
-        lines += [
-            name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers
-        ]
-        lines += [
-            b"content-type: application/json\r\n",
-            b"content-length: %d\r\n" % len(body),
-            b"connection: close\r\n\r\n",
-            body,
-        ]
-        self.transport.write(b"".join(lines))
+        if self._request_begun or self._head_bytes:
+            self._refuse(408, _MESSAGES[408])
+        else:
+            self.transport.close()
+
+    def _turn_away(self) -> None:
+        """Answer 503 at once; read and drop what the client sends until it closes, or
+        ``TURN_AWAY_LINGER`` seconds (closing with its request unread could reset the
+        connection before the client reads the answer; uvicorn closes at its end of file)."""
+        self._turned_away = True
+        self.transport.write(
+            protocol_error(503, _MESSAGES[503], [(b"retry-after", b"1")], self.server_state)
+        )
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self._timer = self.loop.call_later(TURN_AWAY_LINGER, self.transport.close)
+
+    def _refuse(
+        self, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        if self.transport.is_closing():
+            return
+        self._disarm_timer()
+        self.pipeline.clear()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # no answer of its may follow this one on the wire
+            cycle.message_event.set()
+            if cycle.response_started:  # half an answer is out: nothing can follow it
+                self.transport.close()
+                return
+        self.transport.write(protocol_error(status, message, headers or [], self.server_state))
         self.transport.close()
 
 
-def server_options(settings: ServeSettings) -> dict[str, Any]:
-    """uvicorn's settings for serving ``settings`` to the public (see ``GuardedHttpToolsProtocol``)."""
+#: The headers of the protocol's own answers (JSON errors, never framed or rendered).
+PROTOCOL_HEADERS = [
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+#: Seconds a connection turned away at the limit may take to close after its 503.
+TURN_AWAY_LINGER = 1.0
+
+
+def protocol_error(
+    status: int, message: str, headers: list[tuple[bytes, bytes]], server_state: ServerState
+) -> bytes:
+    """A whole HTTP/1.1 error answer in the one JSON shape, ending the connection."""
+    body = error_body(status, message)
+    lines = [b"HTTP/1.1 %d %s\r\n" % (status, HTTPStatus(status).phrase.encode("ascii"))]
+    lines += [name + b": " + value + b"\r\n" for name, value in server_state.default_headers]
+    lines += [name + b": " + value + b"\r\n" for name, value in PROTOCOL_HEADERS + headers]
+    lines += [
+        b"content-type: application/json\r\n",
+        b"content-length: %d\r\n" % len(body),
+        b"connection: close\r\n\r\n",
+        body,
+    ]
+    return b"".join(lines)
+
+
+def server_options(
+    settings: ServeSettings, *, max_connections: int = MAX_CONNECTIONS
+) -> dict[str, Any]:
+    """uvicorn's settings for serving ``settings`` to the public (see ``GuardedHttpToolsProtocol``).
+
+    Plain values and a module-level class: uvicorn pickles them for ``--workers``.
+    """
     return {
         "host": settings.host,
         "port": settings.port,
         "http": GuardedHttpToolsProtocol,
+        "ws": "none",  # no WebSocket endpoints: an Upgrade request is answered as plain HTTP
         "timeout_keep_alive": settings.idle_timeout,
-        "limit_concurrency": MAX_CONNECTIONS,
+        "limit_concurrency": max_connections,  # answered by GuardedHttpToolsProtocol
         "backlog": MAX_CONNECTIONS,
         "server_header": False,
     }
@@ -690,7 +838,7 @@ OPENAPI: dict[str, Any] = {
                     "List documents, not grouped pages",
                 ),
             ],
-            "SearchResults JSON: query, corrected_query, total, page, limit, filters, facets, results, took_ms",
+            "SearchResults JSON: query, corrected_query, total, page, limit, filters, facets, results, notes, took_ms",
         ),
         "/api/suggest": _get(
             "Completions for what is being typed: page titles, then index words (at most 10)",

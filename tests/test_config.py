@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chcsearch.config import resolve_index_dir, resolve_index_settings
+from chcsearch.config import resolve_index_dir, resolve_index_settings, resolve_serve_settings
 from chcsearch.errors import ConfigError
 
 
@@ -52,3 +52,51 @@ def test_a_bad_config_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "chcsearch.toml").write_text("site = \n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         resolve_index_settings({}, env={}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "toml", "message"),
+    [
+        (
+            {"time_limit": float("inf")},
+            {},
+            "",
+            "option --time-limit: time_limit must be a number of seconds > 0 and at most 60, "
+            "got inf.",
+        ),
+        ({"time_limit": float("nan")}, {}, "", "option --time-limit: time_limit must be"),
+        ({"time_limit": 61}, {}, "", "time_limit must be a number of seconds > 0 and at most 60"),
+        (
+            {},
+            {"CHCSEARCH_TIME_LIMIT": "1e309"},
+            "",
+            "environment CHCSEARCH_TIME_LIMIT: time_limit must be a number of seconds > 0 and "
+            "at most 60, got '1e309'.",
+        ),
+        ({}, {"CHCSEARCH_IDLE_TIMEOUT": "NaN"}, "", "CHCSEARCH_IDLE_TIMEOUT: idle_timeout must"),
+        ({"idle_timeout": float("inf")}, {}, "", "at most 300, got inf."),
+        ({}, {}, "[serve]\nidle_timeout = inf\n", r"chcsearch.toml: idle_timeout must be a"),
+        ({}, {}, "[index]\npdf_timeout = nan\n", r"chcsearch.toml: pdf_timeout must be a"),
+        (
+            {},
+            {"CHCSEARCH_PDF_TIMEOUT": "inf"},
+            "",
+            "pdf_timeout must be a number of seconds > 0 and at most 86400",
+        ),
+    ],
+)
+def test_times_must_be_finite_and_in_range(
+    flags: dict[str, object], env: dict[str, str], toml: str, message: str, tmp_path: Path
+) -> None:
+    if toml:
+        (tmp_path / "chcsearch.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        resolve_serve_settings(flags, env=env, cwd=tmp_path)
+
+
+def test_times_at_the_ends_of_their_ranges_are_accepted(tmp_path: Path) -> None:
+    env = {"CHCSEARCH_TIME_LIMIT": "60", "CHCSEARCH_IDLE_TIMEOUT": "0.1"}
+    settings = resolve_serve_settings({"idle_timeout": 300}, env=env, cwd=tmp_path)
+    assert (settings.time_limit, settings.idle_timeout) == (60.0, 300.0)
+    index = resolve_index_settings({"pdf_timeout": 86_400}, env={}, cwd=tmp_path)
+    assert index.pdf_timeout == 86_400.0
