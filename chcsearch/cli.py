@@ -310,7 +310,7 @@ def status_command(
                 "every checksum matches"
                 if checked["checked"] == "checksums"
                 else "Verified   nothing: no checksums recorded (index written by an older "
-                "chcsearch); the next chcsearch index run records them"
+                "chcsearch); the next chcsearch index run rebuilds it from the text it keeps"
             )
 
     _handle_errors(ctx, work)
@@ -467,7 +467,9 @@ def serve_command(
     ] = None,
     time_limit: Annotated[
         float | None,
-        typer.Option("--time-limit", help="Seconds one search may take before a 503 [2]."),
+        typer.Option(
+            "--time-limit", help="Seconds one search may take before a 503, at most 60 [2]."
+        ),
     ] = None,
     max_queue: Annotated[
         int | None,
@@ -484,7 +486,7 @@ def serve_command(
         float | None,
         typer.Option(
             "--idle-timeout",
-            help="Seconds a connection may sit idle or take to send its headers [5].",
+            help="Seconds a connection may sit idle or take to send a request, at most 300 [5].",
         ),
     ] = None,
     access_log: Annotated[

@@ -18,7 +18,11 @@ atomically. A crash, Ctrl-C or SIGKILL at any point leaves the previous
 generation in place and searchable; a stale half-written generation is
 removed by the next run. Opening a generation checks that every file its
 checksum manifest lists is there with its size; ``chcsearch status --verify``
-checks the bytes too; a damaged generation is rebuilt by the next run.
+checks the bytes too; a damaged generation is rebuilt by the next run. A
+generation's ``chcsearch.json`` says that it has a checksum manifest, so a
+missing or emptied manifest is damage too; a generation from before manifests
+(no such flag, no manifest) is searched as it is and rebuilt by the next run,
+never given checksums for bytes nobody verified.
 
 Whoosh is imported here and in the query module only.
 """
@@ -232,6 +236,10 @@ RUN_FILE = "run.json"
 CHECKSUMS_FILE = "checksums.json"
 CHECKSUMS_FORMAT = 1
 CHECKSUM_ALGORITHM = "sha256"
+# The key of chcsearch.json that says its generation has a checksum manifest
+# (the manifest's format): without it a deleted manifest would look like an
+# index from before manifests, which is trusted as it is.
+META_CHECKSUMS = "checksums"
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
 _GENERATION = re.compile(r"^gen-(\d{6})$")
@@ -462,6 +470,14 @@ def _read_json(path: Path) -> Any:
         return json.load(handle)
 
 
+def _read_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object; ``ValueError`` when it holds anything else."""
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"it holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
 def _write_json(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
@@ -472,7 +488,8 @@ class Integrity:
 
     ``checked`` is ``"sizes"`` (every listed file exists with its recorded
     size), ``"checksums"`` (and its bytes hash to the recorded value) or
-    ``"none"`` (a generation written before manifests were recorded).
+    ``"none"`` (a generation written before manifests were recorded: no
+    manifest, and no ``META_CHECKSUMS`` in its ``chcsearch.json``).
     """
 
     checked: str
@@ -501,6 +518,39 @@ def _checksummed(name: str) -> bool:
     )
 
 
+_HEX_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _manifest_fault(recorded: Any) -> str:
+    """What is wrong with a parsed checksum manifest, or ``""``.
+
+    Every manifest ever written lists ``chcsearch.json``, and each entry has
+    a whole-number size and a hex digest, so anything else is damage.
+    """
+    files = recorded.get("files") if isinstance(recorded, dict) else None
+    if not isinstance(files, dict) or recorded.get("algorithm") != CHECKSUM_ALGORITHM:
+        return f"{CHECKSUMS_FILE} is not a checksum manifest"
+    if not files:
+        return f"{CHECKSUMS_FILE} lists no files"
+    if META_FILE not in files:
+        return f"{CHECKSUMS_FILE} does not list {META_FILE}"
+    for name, entry in files.items():
+        size = entry.get("size") if isinstance(entry, dict) else None
+        digest = entry.get(CHECKSUM_ALGORITHM) if isinstance(entry, dict) else None
+        if (
+            not _checksummed(name)
+            or name != Path(name).name
+            or not isinstance(size, int)
+            or isinstance(size, bool)
+            or size < 0
+            or not isinstance(digest, str)
+            or not _HEX_DIGEST.match(digest)
+        ):
+            shown = name if len(name) <= 40 else name[:40] + "…"
+            return f"{CHECKSUMS_FILE} has a bad entry for {shown!r}"
+    return ""
+
+
 def file_digest(path: Path) -> str:
     """The ``CHECKSUM_ALGORITHM`` digest of a file's bytes, read in chunks."""
     digest = hashlib.new(CHECKSUM_ALGORITHM)
@@ -521,19 +571,30 @@ class Generation:
         return self.path.name
 
     def meta(self) -> dict[str, Any]:
-        data: dict[str, Any] = _read_json(self.path / META_FILE)
-        return data
+        """``chcsearch.json``; ``OSError`` or ``ValueError`` when it cannot be read as an object."""
+        return _read_object(self.path / META_FILE)
 
     def manifest(self) -> dict[str, Any]:
-        data: dict[str, Any] = _read_json(self.path / MANIFEST_FILE)
-        return data
+        """``manifest.json``; ``OSError`` or ``ValueError`` when it cannot be read as an object."""
+        return _read_object(self.path / MANIFEST_FILE)
 
     def run(self) -> dict[str, Any] | None:
+        """The last run's summary, or None when ``run.json`` is missing or not an object."""
         try:
-            data: dict[str, Any] = _read_json(self.path / RUN_FILE)
+            return _read_object(self.path / RUN_FILE)
         except (OSError, ValueError):
             return None
-        return data
+
+    def records_checksums(self) -> bool:
+        """Whether this generation was written with a checksum manifest (its meta says so).
+
+        An unreadable ``chcsearch.json`` counts as yes: only a readable one
+        without the flag makes a generation one from before manifests.
+        """
+        try:
+            return bool(self.meta().get(META_CHECKSUMS))
+        except (OSError, ValueError):
+            return True
 
     def write_run(self, run: dict[str, Any]) -> None:
         _write_json(self.path / RUN_FILE, run)
@@ -559,31 +620,33 @@ class Generation:
             {"format": CHECKSUMS_FORMAT, "algorithm": CHECKSUM_ALGORITHM, "files": files},
         )
 
-    def has_checksums(self) -> bool:
-        return (self.path / CHECKSUMS_FILE).is_file()
-
     def check(self, *, full: bool = False) -> Integrity:
         """Compare the generation's files with its checksum manifest.
 
         The cheap check (``full=False``, a ``stat`` per file, well under a
         millisecond) finds missing and truncated files; ``full`` also hashes
-        every byte (about 15 ms for 12 MB). A generation without a manifest
-        passes with ``checked="none"``.
+        every byte (about 15 ms for 12 MB). A generation from before
+        manifests passes with ``checked="none"``; a missing, unreadable or
+        empty manifest of a generation whose meta records one is a problem.
         """
         start = time.perf_counter()
+        checked = "checksums" if full else "sizes"
         try:
             recorded = _read_json(self.path / CHECKSUMS_FILE)
         except FileNotFoundError:
-            return Integrity("none", 0, 0, 0.0, ())
+            if not self.records_checksums():
+                return Integrity("none", 0, 0, 0.0, ())
+            return Integrity(checked, 0, 0, 0.0, (f"{CHECKSUMS_FILE} is missing",))
         except (OSError, ValueError) as exc:
-            return Integrity("sizes", 0, 0, 0.0, (f"{CHECKSUMS_FILE} cannot be read ({exc})",))
-        files = recorded.get("files") if isinstance(recorded, dict) else None
-        if not isinstance(files, dict) or recorded.get("algorithm") != CHECKSUM_ALGORITHM:
-            return Integrity("sizes", 0, 0, 0.0, (f"{CHECKSUMS_FILE} is not a checksum manifest",))
+            return Integrity(checked, 0, 0, 0.0, (f"{CHECKSUMS_FILE} cannot be read ({exc})",))
+        fault = _manifest_fault(recorded)
+        if fault:
+            return Integrity(checked, 0, 0, 0.0, (fault,))
+        files: dict[str, dict[str, Any]] = recorded["files"]
         problems: list[str] = []
         size = 0
         for name, entry in sorted(files.items()):
-            want = entry.get("size") if isinstance(entry, dict) else None
+            want = entry["size"]
             try:
                 have = (self.path / name).stat().st_size
             except FileNotFoundError:
@@ -594,7 +657,7 @@ class Generation:
                 continue
             size += have
             if have != want:
-                how = "truncated" if isinstance(want, int) and have < want else "changed"
+                how = "truncated" if have < want else "changed"
                 problems.append(f"{name} is {how} ({have:,} bytes, {want:,} recorded)")
             elif full:
                 try:
@@ -605,7 +668,7 @@ class Generation:
                 if not same:
                     problems.append(f"{name} does not match its checksum")
         return Integrity(
-            "checksums" if full else "sizes",
+            checked,
             len(files),
             size,
             round(time.perf_counter() - start, 4),
@@ -687,6 +750,11 @@ class IndexStore:
         if found:
             raise self.damaged((f"{generation.name}/{p}" for p in found), meta.get("site"))
         return generation
+
+    def verify(self, generation: Generation) -> list[str]:
+        """Every problem a full check of ``generation`` finds (each byte against its
+        checksum, about 15 ms for 12 MB), each named ``gen-NNNNNN/file``."""
+        return [f"{generation.name}/{p}" for p in generation.check(full=True).problems]
 
     # ---- locking -------------------------------------------------------------------
 
@@ -820,11 +888,21 @@ class IndexStore:
                 shutil.rmtree(path, ignore_errors=True)
 
     def new_generation(self, base: Generation | None) -> Generation:
-        """A fresh generation folder; with ``base``, its Whoosh files hard-linked in."""
-        existing = self._generations()
-        number = int(_GENERATION.match(existing[-1].name).group(1)) + 1 if existing else 1  # type: ignore[union-attr]
-        path = self.index_dir / f"gen-{number:06d}"
-        path.mkdir(parents=True)
+        """A fresh generation folder; with ``base``, its Whoosh files hard-linked in.
+
+        Its number follows every name a generation could have, folder or not,
+        and any name taken meanwhile is skipped.
+        """
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        taken = (_GENERATION.match(p.name) for p in self.index_dir.iterdir())
+        number = max((int(m.group(1)) for m in taken if m), default=0) + 1
+        while True:
+            path = self.index_dir / f"gen-{number:06d}"
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                number += 1
         if base is not None:
             for item in base.path.iterdir():
                 if (
@@ -843,8 +921,23 @@ class IndexStore:
         if self.current() != generation:
             shutil.rmtree(generation.path, ignore_errors=True)
 
+    def make_way_for_current(self) -> None:
+        """Make sure ``CURRENT`` can be replaced: an empty folder in its place is removed
+        (it holds nothing); any other folder there is an ``IndexWriteError``."""
+        path = self.index_dir / CURRENT_FILE
+        if not path.is_dir() or path.is_symlink():
+            return
+        try:
+            path.rmdir()
+        except OSError as exc:
+            raise IndexWriteError(
+                f"{path} is a folder, where the file naming the current generation belongs; "
+                "remove it (the next run writes the file), then run again."
+            ) from exc
+
     def publish(self, generation: Generation) -> None:
         """Record ``generation``'s checksums, then make it the current one, atomically."""
+        self.make_way_for_current()
         generation.write_checksums()
         _fsync_dir(generation.path)
         write_atomic(self.index_dir / CURRENT_FILE, f"{generation.name}\n".encode())
@@ -957,13 +1050,22 @@ def write_documents(
                 break
     finally:
         ix.close()
+        # Whoosh's lock file, made 0777 less the umask; a published generation
+        # is never written again, so it is not kept
+        with contextlib.suppress(OSError):
+            (generation.path / f"{INDEX_NAME}_WRITELOCK").unlink()
     write_query_data(generation)
 
 
 def write_metadata(
     generation: Generation, *, meta: dict[str, Any], manifest: dict[str, Any], run: dict[str, Any]
 ) -> None:
-    meta = {**meta, "schema_version": S.SCHEMA_VERSION, "written": now_iso()}
+    meta = {
+        **meta,
+        "schema_version": S.SCHEMA_VERSION,
+        "written": now_iso(),
+        META_CHECKSUMS: CHECKSUMS_FORMAT,  # publish() writes the manifest
+    }
     _write_json(generation.path / MANIFEST_FILE, manifest)
     generation.write_run(run)
     _write_json(generation.path / META_FILE, meta)
@@ -1077,6 +1179,38 @@ def stored_documents(generation: Generation, **terms: str) -> list[dict[str, Any
         ix.close()
 
 
+_RUN_NUMBERS = ("seconds", "files_read", "pdfs_extracted")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _readable_run(run: dict[str, Any]) -> dict[str, Any]:
+    """``run.json`` (not checksummed: every run rewrites it) without values of another shape.
+
+    What ``chcsearch status`` shows is kept only when it has the type a run
+    writes: its numbers, its finishing time, and problems that are records
+    with a kind, a file and a message.
+    """
+    kept = {
+        key: value
+        for key, value in run.items()
+        if key != "problems"
+        and (key not in _RUN_NUMBERS or _is_count(value))
+        and (key != "finished" or isinstance(value, str))
+    }
+    problems = run.get("problems")
+    kept["problems"] = [
+        p
+        for p in (problems if isinstance(problems, list) else [])
+        if isinstance(p, dict)
+        and all(isinstance(p.get(key), str) for key in ("kind", "src_path", "message"))
+        and (p.get("line") is None or _is_count(p.get("line")))
+    ]
+    return kept
+
+
 def index_status(index_dir: Path, *, verify: bool = False) -> dict[str, Any]:
     """What ``chcsearch status`` reports: source, last run, counts, schema, warnings.
 
@@ -1103,12 +1237,13 @@ def index_status(index_dir: Path, *, verify: bool = False) -> dict[str, Any]:
         raise store.damaged(
             (f"{generation.name}/{p}" for p in integrity.problems), meta.get("site")
         )
-    run = generation.run() or {}
+    run = _readable_run(generation.run() or {})
     from .model import PROBLEM_GROUPS
 
     grouped: dict[str, list[dict[str, Any]]] = {}
     for problem in run.get("problems", []):
         grouped.setdefault(PROBLEM_GROUPS.get(problem["kind"], "other"), []).append(problem)
+    counts = meta.get("counts")
     return {
         "index_dir": str(index_dir),
         "generation": generation.name,
@@ -1121,7 +1256,9 @@ def index_status(index_dir: Path, *, verify: bool = False) -> dict[str, Any]:
         "ocr": bool(meta.get("ocr", False)),
         "created": meta.get("created"),
         "written": meta.get("written"),
-        "counts": meta.get("counts", {}),
+        "counts": {k: v for k, v in counts.items() if _is_count(v)}
+        if isinstance(counts, dict)
+        else {},
         "last_run": run,
         "warnings_by_group": {group: len(items) for group, items in sorted(grouped.items())},
         "integrity": integrity.to_dict(),

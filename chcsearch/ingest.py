@@ -20,7 +20,7 @@ from typing import Any
 
 from . import __version__
 from .cache import ExtractionCache, file_sha256
-from .config import IndexSettings
+from .config import DEFAULT_PDF_MEMORY_MB, IndexSettings
 from .discover import SiteScan, resolve_resource_path, scan_site
 from .documents import pdf_pages_too_large, plan_archive_documents, plan_documents, with_text
 from .errors import ConfigError, IndexDamagedError
@@ -72,6 +72,10 @@ class _PageState:
         )
 
 
+#: Problems that a higher limit may cure: ``--pdf-timeout`` and ``--pdf-memory``.
+LIMIT_PROBLEMS = ("pdf-timeout", "pdf-too-large")
+
+
 @dataclass
 class _PdfState:
     source: SourceFile
@@ -80,11 +84,15 @@ class _PdfState:
     meta: PdfMeta | None = None
     problems: list[Problem] = field(default_factory=list)
     read_now: bool = False
+    #: the limits the file was last read with (``timeout``, ``memory_mb``)
+    limits: dict[str, Any] | None = None
 
     def record(self) -> dict[str, Any]:
         learnt = self.meta.to_dict() if self.meta else {"page_count": 0, "title": ""}
         learnt.pop("src_path", None)
         learnt.pop("sha256", None)
+        if self.limits and any(p.kind in LIMIT_PROBLEMS for p in self.problems):
+            learnt["limits"] = self.limits
         return _record(self.source, self.sha256, self.problems, public=self.public, **learnt)
 
 
@@ -118,10 +126,18 @@ def _previous(
     except (OSError, ValueError):
         return None, "repaired a damaged index (its metadata could not be read)"
     # every byte against its checksum: about 15 ms for the real corpus's 12 MB
-    damage = current.check(full=True).problems
+    integrity = current.check(full=True)
+    damage = integrity.problems
     if damage:
         more = f" and {len(damage) - 1} more" if len(damage) > 1 else ""
         return None, f"repaired a damaged index ({current.name}/{damage[0]}{more})"
+    if integrity.checked == "none":
+        # nothing can tell its bytes from damaged ones, and recording checksums
+        # now would bless whatever is there: a rebuild from the text cache is cheap
+        return None, "no checksums recorded (index written by an older chcsearch)"
+    fault = _manifest_fault(current.manifest())
+    if fault:
+        return None, f"repaired a damaged index ({current.name}/manifest.json: {fault})"
     try:
         open_whoosh(current).close()
     except IndexDamagedError:
@@ -145,6 +161,41 @@ def _previous(
     if meta.get("extractor") != options.key:
         return None, "the PDF extractor or its settings changed"
     return current, ""
+
+
+def _manifest_fault(manifest: Mapping[str, Any]) -> str:
+    """What makes an index manifest unusable for an update (``""`` when nothing).
+
+    Its bytes match their checksum by now, so this finds only records of
+    another shape than this version reads (a file edited and its checksum
+    with it, or another version's bug): the run rebuilds rather than crash.
+    """
+    try:
+        for record in manifest["pages"].values():
+            _check_record(record)
+            if record.get("meta"):
+                PageMeta.from_dict(record["meta"])
+        for src, record in manifest["pdfs"].items():
+            _check_record(record)
+            PdfMeta.from_dict({**record, "src_path": src})
+        for entry in manifest["docs"].values():
+            if not isinstance(entry[0], str):
+                raise TypeError("a document's fingerprint is not a string")
+            int(entry[1])
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return ""
+
+
+def _check_record(record: Any) -> None:
+    """``TypeError`` or ``KeyError`` unless ``record`` is a manifest file record."""
+    if not (
+        isinstance(record["size"], int)
+        and isinstance(record["mtime_ns"], int)
+        and isinstance(record["sha256"], str)
+    ):
+        raise TypeError("a file record's size, mtime_ns or sha256 has another type")
+    _problems(record["problems"])
 
 
 def _read_pages(
@@ -193,16 +244,49 @@ def _parse(source: SourceFile, scan: SiteScan) -> _PageState:
     return _PageState(source, sha, page.meta, problems, page.body, page.headings, read_now=True)
 
 
-def _hash_pdfs(scan: SiteScan, old: Mapping[str, Any]) -> dict[str, _PdfState]:
+def _limit_raised(record: Mapping[str, Any], options: ExtractOptions) -> bool:
+    """Whether an unchanged PDF was given up at a limit that is higher now.
+
+    A time-out is retried under a longer time limit, a ``pdf-too-large``
+    under a larger memory limit or none (0). Records written before limits
+    were kept: any time-out is retried (the extraction cache keeps time-outs
+    with their limit, so one that would time out again is not read again),
+    and a memory failure above the default limit.
+    """
+    kinds = {p.get("kind") for p in record.get("problems") or () if isinstance(p, dict)}
+    limits = record.get("limits")
+    limits = limits if isinstance(limits, dict) else {}
+    timeout = limits.get("timeout")
+    if "pdf-timeout" in kinds and (
+        not isinstance(timeout, (int, float)) or options.timeout > timeout
+    ):
+        return True
+    memory = limits.get("memory_mb", DEFAULT_PDF_MEMORY_MB)
+    if not isinstance(memory, int) or isinstance(memory, bool):
+        memory = DEFAULT_PDF_MEMORY_MB
+    return (
+        "pdf-too-large" in kinds
+        and memory > 0
+        and (options.memory_mb == 0 or options.memory_mb > memory)
+    )
+
+
+def _hash_pdfs(
+    scan: SiteScan, old: Mapping[str, Any], options: ExtractOptions
+) -> dict[str, _PdfState]:
     states: dict[str, _PdfState] = {}
     public_of = {source.src_path: public for public, source in scan.published.items()}
+    limits = {"timeout": options.timeout, "memory_mb": options.memory_mb}
     for source in scan.pdfs:
         record = old.get(source.src_path)
         public = public_of[source.src_path]
-        if record is not None and _unchanged(record, source):
+        if record is not None and _unchanged(record, source) and _limit_raised(record, options):
+            state = _PdfState(source, public, record["sha256"], read_now=True, limits=limits)
+        elif record is not None and _unchanged(record, source):
             state = _PdfState(source, public, record["sha256"])
             state.meta = PdfMeta.from_dict({**record, "src_path": source.src_path})
             state.problems = _problems(record["problems"])
+            state.limits = record.get("limits")
         else:
             try:
                 sha = file_sha256(source.abs_path)
@@ -215,7 +299,7 @@ def _hash_pdfs(scan: SiteScan, old: Mapping[str, Any]) -> dict[str, _PdfState]:
                 ]
                 states[source.src_path] = state
                 continue
-            state = _PdfState(source, public, sha, read_now=True)
+            state = _PdfState(source, public, sha, read_now=True, limits=limits)
         states[source.src_path] = state
     return states
 
@@ -299,10 +383,12 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
         store.remove_stale()
         scan = scan_site(settings.site, settings.generator)
         previous, rebuild_reason = _previous(store, settings, scan, options)
+        with _write_errors(store):
+            store.make_way_for_current()  # before any work that could not be published
         old_manifest: dict[str, Any] = previous.manifest() if previous else {}
 
         pages = _read_pages(scan, old_manifest.get("pages", {}), on_progress)
-        pdfs = _hash_pdfs(scan, old_manifest.get("pdfs", {}))
+        pdfs = _hash_pdfs(scan, old_manifest.get("pdfs", {}), options)
 
         def extract(states: list[_PdfState]) -> tuple[dict[str, PdfText], int, int]:
             jobs = [
@@ -420,7 +506,10 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                 words[doc.id] = full.words
                 yield full
 
-        changed = bool(to_write or to_delete) or previous is None
+        # a PDF read now is recorded even when it gave no document (it failed
+        # again under a higher limit, say), so the next run does not read it again
+        pdfs_read = any(s.read_now for s in pdfs.values())
+        changed = bool(to_write or to_delete or pdfs_read) or previous is None
         problems = [
             *scan.problems,
             *(p for s in pages.values() for p in s.problems),
@@ -457,8 +546,6 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
             summary = summarize(previous)
             with _write_errors(store):
                 previous.write_run({**summary.to_dict(), "finished": now_iso()})
-                if not previous.has_checksums():  # written before checksums were recorded
-                    previous.write_checksums()
             return summary
 
         new: Generation | None = None

@@ -35,7 +35,7 @@ import time
 import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -44,9 +44,10 @@ from typing import Any
 
 from . import schema as S
 from .deadline import NEVER, Deadline
-from .errors import ChcSearchError, QueryRefusedError
+from .errors import ChcSearchError, IndexDamagedError, QueryRefusedError
 from .index import (
     QUERY_DATA_FILE,
+    Generation,
     IndexStore,
     open_whoosh,
     query_data,
@@ -1180,6 +1181,15 @@ class Searcher:
     waiting for its turn included, and leaves the caches as they were or
     with complete entries only.
 
+    A search or suggestion that fails with an unexpected error (not a
+    ``ChcSearchError``) checks every byte of the generation against its
+    checksums (about 15 ms): when they differ, it raises
+    ``IndexDamagedError`` naming the file, from the original error;
+    otherwise the original error (a bug). ``damaged`` then holds that error
+    until a newer generation is opened (a server's health check answers 503
+    while it is set); it is also set when a newer generation cannot be
+    opened because it is damaged.
+
     >>> with Searcher(Path("index")) as searcher:  # doctest: +SKIP
     ...     results = searcher.search("stroke", sections=["greater-manchester"])
     """
@@ -1199,6 +1209,8 @@ class Searcher:
         self._store = IndexStore(index_dir)
         self._stamp: tuple[int, int] | None = None
         self._gen: _Generation | None = None
+        #: why the generation searched now is damaged, or None (see the class docstring)
+        self.damaged: IndexDamagedError | None = None
         self._open()
 
     # ---- lifecycle ------------------------------------------------------------------
@@ -1211,6 +1223,14 @@ class Searcher:
         return (info.st_mtime_ns, info.st_ino)
 
     def _open(self) -> None:
+        try:
+            self._open_current()
+        except IndexDamagedError as exc:
+            self.damaged = exc
+            raise
+        self.damaged = None
+
+    def _open_current(self) -> None:
         generation = self._store.open_current()
         ix = open_whoosh(generation)
         try:
@@ -1221,13 +1241,20 @@ class Searcher:
                 [f"{generation.name} cannot be read ({type(exc).__name__}: {exc})"]
             ) from exc
         try:
-            data = json.loads((generation.path / QUERY_DATA_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = query_data(searcher.reader())  # an index written before the file existed
+            try:
+                data = json.loads((generation.path / QUERY_DATA_FILE).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = query_data(searcher.reader())  # an index written before the file existed
+            large = data["doc_count"] >= ARRAY_ENGINE_DOCS
+            kind = self.engine_kind if self.engine_kind != "auto" else "array" if large else "dict"
+            engine = _ArrayEngine(searcher, data) if kind == "array" else _Engine(searcher, data)
+        except Exception as exc:
+            searcher.close()
+            ix.close()
+            if not isinstance(exc, ChcSearchError):
+                self._raise_if_damaged(generation, exc)
+            raise
         old = self._gen
-        large = data["doc_count"] >= ARRAY_ENGINE_DOCS
-        kind = self.engine_kind if self.engine_kind != "auto" else "array" if large else "dict"
-        engine = _ArrayEngine(searcher, data) if kind == "array" else _Engine(searcher, data)
         self._gen = _Generation(generation.name, ix, searcher, engine)
         self._stamp = self._current_stamp()
         if old is not None:
@@ -1240,6 +1267,18 @@ class Searcher:
             self._open()
         assert self._gen is not None
         return self._gen
+
+    def _raise_if_damaged(self, generation: Generation, error: Exception) -> None:
+        """After an unexpected ``error``: ``IndexDamagedError`` if ``generation``'s bytes
+        differ from their checksums (so ``error`` came from damage, not a bug)."""
+        problems = self._store.verify(generation)
+        if not problems:
+            return
+        site = None
+        with suppress(OSError, ValueError):
+            site = generation.meta().get("site")
+        self.damaged = self._store.damaged(problems, site)
+        raise self.damaged from error
 
     @property
     def generation(self) -> str:
@@ -1332,19 +1371,24 @@ class Searcher:
         plan = build_query(request)  # pure: refused queries never wait for the lock
         deadline = NEVER if deadline is None else deadline
         with self._turn(deadline) as gen:
-            corrected: str | None = plan.text if plan.fell_back else None
-            notes = list(plan.notes)
-            misspelt = self._misspellings(gen, plan, deadline)
-            if misspelt:
-                corrected = self._corrected_text(plan.text, misspelt)
-                plan = build_query(replace(request, text=corrected))
-                pairs = ", ".join(f"{a} → {b}" for a, b in misspelt.items())
-                notes.append(f"spelling corrected from the index's own words: {pairs}")
-            query, more, spent = self._rewrite(gen, plan.query, deadline)
-            notes += more
-            return self._execute(
-                gen, request, query, plan.filter, corrected, notes, start, explain, spent
-            )
+            try:
+                corrected: str | None = plan.text if plan.fell_back else None
+                notes = list(plan.notes)
+                misspelt = self._misspellings(gen, plan, deadline)
+                if misspelt:
+                    corrected = self._corrected_text(plan.text, misspelt)
+                    plan = build_query(replace(request, text=corrected))
+                    pairs = ", ".join(f"{a} → {b}" for a, b in misspelt.items())
+                    notes.append(f"spelling corrected from the index's own words: {pairs}")
+                query, more, spent = self._rewrite(gen, plan.query, deadline)
+                notes += more
+                return self._execute(
+                    gen, request, query, plan.filter, corrected, notes, start, explain, spent
+                )
+            except Exception as exc:
+                if not isinstance(exc, ChcSearchError):
+                    self._raise_if_damaged(Generation(self.index_dir / gen.name), exc)
+                raise
 
     def suggest(
         self, text: str, limit: int = 10, *, deadline: Deadline | None = None
@@ -1358,7 +1402,12 @@ class Searcher:
         """
         deadline = NEVER if deadline is None else deadline
         with self._turn(deadline) as gen:
-            return self._suggestions(gen, text, limit, deadline)
+            try:
+                return self._suggestions(gen, text, limit, deadline)
+            except Exception as exc:
+                if not isinstance(exc, ChcSearchError):
+                    self._raise_if_damaged(Generation(self.index_dir / gen.name), exc)
+                raise
 
     def _suggestions(
         self, gen: _Generation, text: str, limit: int, deadline: Deadline

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from helpers import page, run_cli, settings_for
-from pdfgen import text_pdf
+from pdfgen import PageSpec, PdfSpec, inflating_pdf, make_pdf, text_pdf
 from starlette.testclient import TestClient
 
 from chcsearch.cache import ExtractionCache
@@ -125,6 +125,9 @@ def test_files_follow_the_umask(site: Path, tmp_path: Path, umask: int) -> None:
     }
     folders = [generation, *(p for p in (index_dir / "cache").rglob("*") if p.is_dir())]
     assert {oct(p.stat().st_mode & 0o777) for p in folders} == {oct(0o777 & ~umask)}
+    every_file = {p.name: oct(p.stat().st_mode & 0o777) for p in generation.iterdir()}
+    assert every_file == {name: oct(0o666 & ~umask) for name in every_file}
+    assert not (generation / "MAIN_WRITELOCK").exists(), "Whoosh's lock is not kept"
 
 
 # ---- damaged generations ------------------------------------------------------------------
@@ -212,17 +215,83 @@ def test_status_verify_prints_what_it_checked(index_dir: Path, built: object) ->
     assert (data["integrity"]["files"], data["integrity"]["problems"]) == (files, [])
 
 
-def test_an_index_without_checksums_is_trusted_and_gets_them_next_run(
+def _garble(path: Path) -> None:
+    """New bytes in place of a file's own, at its size."""
+    path.write_bytes(os.urandom(path.stat().st_size))
+
+
+def _as_older_chcsearch_wrote_it(index_dir: Path) -> Path:
+    """Make the current generation look written before checksums: no manifest, no flag."""
+    generation = _generation(index_dir)
+    (generation / CHECKSUMS_FILE).unlink()
+    meta = json.loads((generation / "chcsearch.json").read_text())
+    del meta["checksums"]
+    (generation / "chcsearch.json").write_text(json.dumps(meta))
+    return generation
+
+
+def test_an_index_from_before_checksums_is_trusted_then_rebuilt_not_blessed(
     site: Path, index_dir: Path, built: list[tuple[str, float]]
 ) -> None:
-    (_generation(index_dir) / CHECKSUMS_FILE).unlink()
+    generation = _as_older_chcsearch_wrote_it(index_dir)
     result = _cli("status", "--index", str(index_dir), "--verify")
-    assert result.returncode == 0
-    assert result.stdout.splitlines()[-1].startswith("Verified   nothing: no checksums recorded")
-    summary = build_index(settings_for(site, index_dir))
-    assert not summary.changed and summary.generation == "gen-000001"
-    assert (_generation(index_dir) / CHECKSUMS_FILE).is_file()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "Verified   nothing: no checksums recorded (index written by an older chcsearch); the "
+        "next chcsearch index run rebuilds it from the text it keeps"
+    )
+    assert _hits(index_dir) == built, "searched as it is until then"
+
+    _garble(_segment(index_dir, ".pst"))  # what no checksum can reveal
+    result = _cli("index", str(site), "--index", str(index_dir))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "rebuilt from" in result.stdout
+        and ": no checksums recorded (index written by an older chcsearch)" in result.stdout
+    )
+    assert "0 PDFs extracted, 1 from cache" in result.stdout
+    assert _generation(index_dir).name == "gen-000002"
+    assert not (generation / CHECKSUMS_FILE).exists(), "the old files were never blessed"
+    assert _cli("status", "--index", str(index_dir), "--verify").returncode == 0
     assert _hits(index_dir) == built
+
+
+MANIFESTS = {
+    "deleted": (None, "checksums.json is missing"),
+    "emptied": (
+        json.dumps({"format": 1, "algorithm": "sha256", "files": {}}).encode(),
+        "checksums.json lists no files",
+    ),
+    "garbage": (b"\x00\xff not JSON", "checksums.json cannot be read"),
+    "a list": (b"[]", "checksums.json is not a checksum manifest"),
+}
+
+
+@pytest.mark.parametrize("manifest", MANIFESTS, ids=list(MANIFESTS))
+def test_a_lost_checksum_manifest_is_damage_and_is_never_rewritten_over_damage(
+    site: Path, index_dir: Path, built: list[tuple[str, float]], manifest: str
+) -> None:
+    written, problem = MANIFESTS[manifest]
+    checksums = _generation(index_dir) / CHECKSUMS_FILE
+    if written is None:
+        checksums.unlink()
+    else:
+        checksums.write_bytes(written)
+    _garble(_segment(index_dir, ".pst"))
+
+    verify = _cli("status", "--index", str(index_dir), "--verify")
+    assert verify.returncode == 4, verify.stdout
+    message = _one_line(verify.stderr)
+    assert message.startswith(f"error: the index in {index_dir} is damaged: gen-000001/{problem}")
+    assert message.endswith(
+        f"Run chcsearch index {site.resolve()} --index {index_dir} to repair it (it is rebuilt "
+        "from the extracted text it keeps)."
+    )
+    query = _cli("query", QUERY, "--index", str(index_dir))
+    assert (query.returncode, _one_line(query.stderr)) == (4, message)
+    with pytest.raises(IndexDamagedError, match=problem):
+        Searcher(index_dir)
+    _repairs(site, index_dir, built)
 
 
 def test_the_api_answers_503_for_a_damaged_index(index_dir: Path, built: object) -> None:
@@ -231,6 +300,158 @@ def test_the_api_answers_503_for_a_damaged_index(index_dir: Path, built: object)
         response = client.get("/api/search", params={"q": QUERY})
     assert response.status_code == 503
     assert "not available" in response.json()["error"]
+
+
+@pytest.mark.parametrize("suffix", [".pst", "_stored.col"], ids=["postings", "stored fields"])
+def test_bytes_changed_at_their_size_make_a_search_damage_not_an_internal_error(
+    site: Path, index_dir: Path, built: list[tuple[str, float]], suffix: str
+) -> None:
+    segment = _segment(index_dir, suffix)
+    _garble(segment)  # sizes match: opening passes, the search itself fails
+    damage = f"gen-000001/{segment.name} does not match its checksum"
+
+    query = _cli("query", QUERY, "--index", str(index_dir))
+    assert query.returncode == 4, query.stderr
+    assert _one_line(query.stderr) == (
+        f"error: the index in {index_dir} is damaged: {damage}. Run chcsearch index "
+        f"{site.resolve()} --index {index_dir} to repair it (it is rebuilt from the extracted "
+        "text it keeps)."
+    )
+    assert "internal error" not in query.stderr and not query.stdout
+    with Searcher(index_dir) as searcher:
+        assert searcher.damaged is None
+        with pytest.raises(IndexDamagedError, match=damage) as raised:
+            searcher.search(QUERY, flat=True)
+        assert raised.value.__cause__ is not None, "the original error is kept"
+        assert searcher.damaged is raised.value
+    with TestClient(create_app(ServeSettings(index_dir=index_dir))) as client:
+        response = client.get("/api/search", params={"q": QUERY})
+    assert response.status_code == 503, response.text
+    _repairs(site, index_dir, built)
+    with Searcher(index_dir) as searcher:
+        assert searcher.damaged is None
+
+
+def test_a_failing_search_on_an_intact_index_is_not_called_damage(
+    index_dir: Path, built: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def bug(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("a bug, not damage")
+
+    with Searcher(index_dir) as searcher:
+        monkeypatch.setattr(searcher, "_execute", bug)
+        monkeypatch.setattr(searcher, "_suggestions", bug)
+        with pytest.raises(ZeroDivisionError, match="a bug, not damage"):
+            searcher.search(QUERY)
+        with pytest.raises(ZeroDivisionError, match="a bug, not damage"):
+            searcher.suggest("ligh")
+        assert searcher.damaged is None
+
+
+# ---- folders and files of the wrong shape ---------------------------------------------------
+
+
+SHAPES = {
+    "meta is a list": ("chcsearch.json", b"[]", "chcsearch.json cannot be read"),
+    "meta is a string": ("chcsearch.json", b'"gen"', "chcsearch.json cannot be read"),
+    "a checksum entry without a size": (
+        CHECKSUMS_FILE,
+        None,
+        "checksums.json has a bad entry for 'chcsearch.json'",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=list(SHAPES))
+def test_json_of_the_wrong_shape_is_damage_not_an_internal_error(
+    site: Path, index_dir: Path, built: list[tuple[str, float]], shape: str
+) -> None:
+    name, written, problem = SHAPES[shape]
+    path = _generation(index_dir) / name
+    if written is None:
+        data = json.loads(path.read_text())
+        data["files"]["chcsearch.json"]["size"] = None
+        written = json.dumps(data).encode()
+    path.write_bytes(written)
+
+    for command in (["status", "--verify"], ["status"], ["query", QUERY]):
+        result = _cli(*command, "--index", str(index_dir))
+        assert result.returncode == 4, (command, result.stderr)
+        assert f"is damaged: gen-000001/{problem}" in _one_line(result.stderr)
+        assert "to repair it" in result.stderr and "internal error" not in result.stderr
+    _repairs(site, index_dir, built)
+
+
+def test_an_index_manifest_of_another_shape_is_rebuilt_not_a_crash(
+    site: Path, index_dir: Path, built: list[tuple[str, float]]
+) -> None:
+    generation = IndexStore(index_dir).current()
+    assert generation is not None
+    (generation.path / "manifest.json").write_text('{"pages": [], "pdfs": {}, "docs": {}}')
+    generation.write_checksums()  # consistent bytes, a shape this version cannot read
+
+    result = _cli("index", str(site), "--index", str(index_dir))
+    assert result.returncode == 0, result.stderr
+    assert "repaired a damaged index (gen-000001/manifest.json: AttributeError" in result.stdout
+    assert _hits(index_dir) == built
+
+
+@pytest.mark.parametrize(
+    "written", [b"[]", b'{"problems": "many", "seconds": "slow", "finished": 3}'], ids=str
+)
+def test_a_last_run_record_of_the_wrong_shape_is_left_out_of_status(
+    index_dir: Path, built: list[tuple[str, float]], written: bytes
+) -> None:
+    (_generation(index_dir) / "run.json").write_bytes(written)
+    result = _cli("status", "--index", str(index_dir), "--verify")
+    assert result.returncode == 0, result.stderr
+    assert "Last run   unknown (0.0 s, 0 files read, 0 PDFs extracted)" in result.stdout
+    assert "Warnings   none" in result.stdout
+    assert _hits(index_dir) == built
+
+
+def test_a_file_where_the_next_generation_folder_belongs_is_skipped(
+    site: Path, index_dir: Path, built: list[tuple[str, float]]
+) -> None:
+    (index_dir / "gen-000002").write_text("not a generation")
+    result = _cli("index", str(site), "--index", str(index_dir), "--rebuild")
+    assert result.returncode == 0, result.stderr
+    assert _generation(index_dir).name == "gen-000003"
+    assert (index_dir / "gen-000002").read_text() == "not a generation"
+    assert _hits(index_dir) == built
+
+
+def test_an_empty_folder_named_current_is_repaired(
+    site: Path, index_dir: Path, built: list[tuple[str, float]]
+) -> None:
+    (index_dir / "CURRENT").unlink()
+    (index_dir / "CURRENT").mkdir()
+    status = _cli("status", "--index", str(index_dir))
+    assert status.returncode == 4
+    assert "is damaged: CURRENT cannot be read (Is a directory)" in _one_line(status.stderr)
+    _repairs(site, index_dir, built)
+
+
+def test_a_folder_named_current_with_files_in_it_is_named_not_removed(
+    site: Path, index_dir: Path, built: list[tuple[str, float]]
+) -> None:
+    current = index_dir / "CURRENT"
+    current.unlink()
+    current.mkdir()
+    (current / "notes.txt").write_text("someone's notes")
+
+    result = _cli("index", str(site), "--index", str(index_dir))
+    assert result.returncode == 3
+    assert _one_line(result.stderr) == (
+        f"error: {current} is a folder, where the file naming the current generation belongs; "
+        "remove it (the next run writes the file), then run again."
+    )
+    _no_traceback(result)
+    assert (current / "notes.txt").read_text() == "someone's notes"
+    assert sorted(p.name for p in index_dir.glob("gen-*")) == ["gen-000001"]
+    shutil.rmtree(current)
+    assert _cli("index", str(site), "--index", str(index_dir)).returncode == 0
+    assert _hits(index_dir) == built
 
 
 # ---- a damaged CURRENT ---------------------------------------------------------------------
@@ -397,6 +618,50 @@ def test_a_lock_path_that_is_not_a_file_is_named(
     )
     _no_traceback(result)
     assert _hits(index_dir) == built
+
+
+# ---- raising a PDF limit -------------------------------------------------------------------
+
+
+def test_raising_a_pdf_limit_reads_the_pdfs_it_stopped_without_rebuild(
+    site: Path, index_dir: Path, built: list[tuple[str, float]]
+) -> None:
+    (site / "assets" / "big.pdf").write_bytes(
+        inflating_pdf(20, lines=["A big lighthouse survey"], filler=b" ")
+    )
+    (site / "assets" / "slow.pdf").write_bytes(
+        make_pdf(PdfSpec(pages=[PageSpec(vector_ops=150_000, lines=["A slow lighthouse log"])]))
+    )
+    index = ["index", str(site), "--index", str(index_dir), "--jobs", "1"]
+
+    def kinds(summary_or_output: str) -> list[str]:
+        return sorted(k for k in ("pdf-timeout", "pdf-too-large") if k in summary_or_output)
+
+    low = _cli(*index, "--pdf-memory", "64", "--pdf-timeout", "0.2")
+    assert low.returncode == 0, low.stderr
+    assert kinds(low.stderr) == ["pdf-timeout", "pdf-too-large"]
+    assert "2 PDFs extracted" in low.stdout
+    same = _cli(*index, "--pdf-memory", "64", "--pdf-timeout", "0.2")
+    assert "unchanged" in same.stdout and "0 PDFs extracted" in same.stdout
+
+    # a limit raised, but not enough: read again, still too large, and recorded so
+    memory = _cli(*index, "--pdf-memory", "80", "--pdf-timeout", "0.2")
+    assert memory.returncode == 0, memory.stderr
+    assert "1 PDFs extracted" in memory.stdout and "inflates past 10 MB" in memory.stderr
+    again = _cli(*index, "--pdf-memory", "80", "--pdf-timeout", "0.2")
+    assert "0 PDFs extracted, 0 from cache" in again.stdout
+
+    higher = _cli(*index, "--pdf-memory", "0", "--pdf-timeout", "120")
+    assert higher.returncode == 0, higher.stderr
+    assert "updated" in higher.stdout and "2 PDFs extracted" in higher.stdout
+    assert kinds(higher.stderr) == []
+    found = {doc_id for doc_id, _ in _hits(index_dir)}
+    assert found == {doc_id for doc_id, _ in built} | {
+        "assets/big.pdf#page=1",
+        "assets/slow.pdf#page=1",
+    }
+    last = _cli(*index, "--pdf-memory", "0", "--pdf-timeout", "120")
+    assert "unchanged" in last.stdout and "0 PDFs extracted" in last.stdout
 
 
 # ---- the extraction cache -------------------------------------------------------------------
