@@ -837,6 +837,11 @@ class IndexStore:
             return IndexWriteError(
                 f"{self.index_dir} is not a folder; give --index a folder (a new one is made)."
             )
+        if exc.errno == errno.ENOENT and not self.index_dir.is_dir():
+            return IndexWriteError(
+                f"cannot make the index folder {self.index_dir}: {exc.strerror}; give --index "
+                "a folder that can be made and written."
+            )
         if exc.errno == errno.EROFS:
             return IndexWriteError(
                 f"cannot write to {self.index_dir}: read-only file system; {untouched}. "

@@ -696,3 +696,10 @@ def test_a_cache_entry_of_the_wrong_shape_is_a_miss_and_is_replaced(
     assert (summary.pdfs_extracted, summary.pdfs_from_cache) == (1, 0)
     assert json.loads(gzip.decompress(entry.read_bytes()))["pages"] == good["pages"]
     assert _hits(index_dir) == built
+
+
+def test_an_index_folder_that_cannot_be_made_is_named(site: Path) -> None:
+    result = _cli("index", str(site), "--index", "/proc/no-such-index")
+    assert result.returncode == 3, result.stderr
+    assert "cannot make the index folder /proc/no-such-index" in _one_line(result.stderr)
+    assert "internal error" not in result.stderr
