@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 
 if TYPE_CHECKING:
     from .config import IndexSettings
+    from .deadline import Deadline
     from .errors import ChcSearchError
     from .ingest import build_index
     from .model import BuildSummary, Problem
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "IndexSettings": "config",
     "ChcSearchError": "errors",
+    "Deadline": "deadline",
     "build_index": "ingest",
     "BuildSummary": "model",
     "Problem": "model",
@@ -54,6 +56,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BuildSummary",
     "ChcSearchError",
+    "Deadline",
     "IndexSettings",
     "Problem",
     "SearchRequest",
