@@ -31,6 +31,7 @@ from .index import (
     now_iso,
     open_whoosh,
     recorded_extractor,
+    schema_version_fault,
     write_documents,
     write_metadata,
 )
@@ -110,8 +111,9 @@ def _previous(
     """The generation to update, or None and the reason to build from nothing.
 
     A damaged index (``CURRENT``; a file of its generation missing,
-    truncated or with other bytes than its checksum; or one Whoosh cannot
-    open) is rebuilt, and the reason says so.
+    truncated, with other bytes than its checksum or not in its checksum
+    manifest; a schema version that is not a whole number; or one Whoosh
+    cannot open) is rebuilt, and the reason says so.
     """
     current, problem = store.read_current()
     if settings.rebuild:
@@ -131,6 +133,9 @@ def _previous(
     if damage:
         more = f" and {len(damage) - 1} more" if len(damage) > 1 else ""
         return None, f"repaired a damaged index ({current.name}/{damage[0]}{more})"
+    version_fault = schema_version_fault(meta)
+    if version_fault:
+        return None, f"repaired a damaged index ({current.name}/{version_fault})"
     if integrity.checked == "none":
         # nothing can tell its bytes from damaged ones, and recording checksums
         # now would bless whatever is there: a rebuild from the text cache is cheap

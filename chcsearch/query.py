@@ -35,7 +35,7 @@ import time
 import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -1183,9 +1183,11 @@ class Searcher:
 
     A search or suggestion that fails with an unexpected error (not a
     ``ChcSearchError``) checks every byte of the generation against its
-    checksums (about 15 ms): when they differ, it raises
-    ``IndexDamagedError`` naming the file, from the original error;
-    otherwise the original error (a bug). ``damaged`` then holds that error
+    checksums (about 15 ms): when they differ, or a file has none, it
+    raises ``IndexDamagedError`` naming the file, from the original error;
+    so it does for a generation written before checksums, which the next
+    ``chcsearch index`` run rebuilds; otherwise it raises the original
+    error (a bug). ``damaged`` then holds that error
     until a newer generation is opened (a server's health check answers 503
     while it is set); it is also set when a newer generation cannot be
     opened because it is damaged.
@@ -1269,16 +1271,14 @@ class Searcher:
         return self._gen
 
     def _raise_if_damaged(self, generation: Generation, error: Exception) -> None:
-        """After an unexpected ``error``: ``IndexDamagedError`` if ``generation``'s bytes
-        differ from their checksums (so ``error`` came from damage, not a bug)."""
-        problems = self._store.verify(generation)
-        if not problems:
+        """After an unexpected ``error``: ``IndexDamagedError`` if ``generation``'s files
+        differ from their checksums (so ``error`` came from damage, not a bug), or it
+        has none to check (see ``IndexStore.damage_behind``)."""
+        damage = self._store.damage_behind(generation, error)
+        if damage is None:
             return
-        site = None
-        with suppress(OSError, ValueError):
-            site = generation.meta().get("site")
-        self.damaged = self._store.damaged(problems, site)
-        raise self.damaged from error
+        self.damaged = damage
+        raise damage from error
 
     @property
     def generation(self) -> str:

@@ -348,6 +348,136 @@ def test_a_failing_search_on_an_intact_index_is_not_called_damage(
         assert searcher.damaged is None
 
 
+def _leave_out_of_the_manifest(index_dir: Path, suffix: str) -> Path:
+    """Drop the entry of the generation's ``suffix`` file from its checksum manifest."""
+    checksums = _generation(index_dir) / CHECKSUMS_FILE
+    recorded = json.loads(checksums.read_text())
+    segment = _segment(index_dir, suffix)
+    del recorded["files"][segment.name]
+    checksums.write_text(json.dumps(recorded))
+    return segment
+
+
+@pytest.mark.parametrize("suffix", [".pst", "_stored.col"], ids=["postings", "stored fields"])
+def test_a_file_the_checksum_manifest_leaves_out_is_damage_not_trusted(
+    site: Path, index_dir: Path, built: list[tuple[str, float]], suffix: str
+) -> None:
+    segment = _leave_out_of_the_manifest(index_dir, suffix)
+    _garble(segment)  # bytes no listed checksum covers
+    damage = f"gen-000001/{segment.name} is not in the checksum manifest"
+    message = (
+        f"error: the index in {index_dir} is damaged: {damage}. Run chcsearch index "
+        f"{site.resolve()} --index {index_dir} to repair it (it is rebuilt from the extracted "
+        "text it keeps)."
+    )
+
+    for command in (["status", "--verify"], ["status"], ["query", QUERY]):
+        result = _cli(*command, "--index", str(index_dir))
+        assert (result.returncode, _one_line(result.stderr)) == (4, message), command
+        assert not result.stdout
+    with pytest.raises(IndexDamagedError, match=damage):
+        Searcher(index_dir)
+    with TestClient(create_app(ServeSettings(index_dir=index_dir))) as client:
+        assert client.get("/api/search", params={"q": QUERY}).status_code == 503
+        assert client.get("/healthz").status_code == 503
+    _repairs(site, index_dir, built)
+    again = _cli("index", str(site), "--index", str(index_dir))
+    assert again.returncode == 0 and "unchanged" in again.stdout
+
+
+def test_a_whoosh_file_gone_from_disk_and_manifest_alike_is_damage(
+    site: Path, index_dir: Path, built: list[tuple[str, float]]
+) -> None:
+    terms = _leave_out_of_the_manifest(index_dir, ".trm")
+    terms.unlink()  # the folder and the manifest agree; the table of contents does not
+    toc = next(_generation(index_dir).glob("_MAIN_*.toc")).name
+    damage = (
+        f"gen-000001/{terms.name}, which {toc} names, is neither in the checksum manifest "
+        "nor on disk"
+    )
+
+    for command in (["status", "--verify"], ["status"], ["query", QUERY]):
+        result = _cli(*command, "--index", str(index_dir))
+        assert result.returncode == 4, (command, result.stderr)
+        assert f"is damaged: {damage}. Run chcsearch index" in _one_line(result.stderr)
+    _repairs(site, index_dir, built)
+
+
+def test_files_no_manifest_lists_by_design_are_not_damage(
+    index_dir: Path, built: list[tuple[str, float]]
+) -> None:
+    generation = _generation(index_dir)
+    (generation / "run.json").write_text("{}")
+    (generation / ".chcsearch.json.a1b2c3").write_text("a write interrupted before its rename")
+    (generation / "MAIN_WRITELOCK").write_text("")
+    (generation / "MAIN.tmp").mkdir()
+
+    result = _cli("status", "--index", str(index_dir), "--verify")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].endswith(": every checksum matches")
+    assert _hits(index_dir) == built
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [("5", "has schema version '5', not a whole number"), (None, "records no schema version")],
+    ids=["a string", "none at all"],
+)
+def test_a_schema_version_that_is_not_a_whole_number_is_damage(
+    site: Path, index_dir: Path, built: list[tuple[str, float]], version: str | None, shown: str
+) -> None:
+    generation = IndexStore(index_dir).current()
+    assert generation is not None
+    meta = generation.meta()
+    if version is None:
+        del meta["schema_version"]
+    else:
+        meta["schema_version"] = version
+    (generation.path / "chcsearch.json").write_text(json.dumps(meta))
+    generation.write_checksums()  # only the version's type is wrong
+    damage = f"gen-000001/chcsearch.json {shown}"
+
+    for command in (["status", "--verify"], ["status"], ["query", QUERY]):
+        result = _cli(*command, "--index", str(index_dir))
+        assert result.returncode == 4, (command, result.stderr)
+        assert f"is damaged: {damage}. Run chcsearch index" in _one_line(result.stderr)
+    _repairs(site, index_dir, built)
+
+
+def test_a_failing_search_on_an_index_without_checksums_is_damage_the_next_run_repairs(
+    site: Path, index_dir: Path, built: list[tuple[str, float]]
+) -> None:
+    _as_older_chcsearch_wrote_it(index_dir)
+    _garble(_segment(index_dir, ".pst"))  # no checksum can tell this from a bug
+    start = f"error: the index in {index_dir} cannot be read ("
+    end = (
+        "), and it has no checksums to check it against (it was written by an older "
+        f"chcsearch), so it is taken to be damaged. Run chcsearch index {site.resolve()} "
+        f"--index {index_dir} to rebuild it (from the extracted text it keeps)."
+    )
+
+    query = _cli("query", QUERY, "--index", str(index_dir))
+    assert query.returncode == 4, query.stderr
+    message = _one_line(query.stderr)
+    assert message.startswith(start) and message.endswith(end), message
+    assert "internal error" not in query.stderr and not query.stdout
+    with Searcher(index_dir) as searcher:
+        with pytest.raises(IndexDamagedError, match="no checksums to check") as raised:
+            searcher.search(QUERY, flat=True)
+        assert raised.value.__cause__ is not None, "the original error is kept"
+        assert searcher.damaged is raised.value
+    with TestClient(create_app(ServeSettings(index_dir=index_dir))) as client:
+        assert client.get("/api/search", params={"q": QUERY}).status_code == 503
+        assert client.get("/healthz").status_code == 503
+
+    result = _cli("index", str(site), "--index", str(index_dir))
+    assert result.returncode == 0, result.stderr
+    assert ": no checksums recorded (index written by an older chcsearch)" in result.stdout
+    assert "0 PDFs extracted, 1 from cache" in result.stdout
+    assert _cli("status", "--index", str(index_dir), "--verify").returncode == 0
+    assert _hits(index_dir) == built
+
+
 # ---- folders and files of the wrong shape ---------------------------------------------------
 
 
