@@ -180,7 +180,8 @@ def index_command(
     pdf_timeout: Annotated[
         float | None,
         typer.Option(
-            "--pdf-timeout", min=0.1, help="Seconds one PDF may take before it is skipped [300]."
+            "--pdf-timeout",
+            help="Seconds one PDF may take before it is skipped, 0.1 to 86400 [300].",
         ),
     ] = None,
     pdf_memory: Annotated[
@@ -468,7 +469,7 @@ def serve_command(
     time_limit: Annotated[
         float | None,
         typer.Option(
-            "--time-limit", help="Seconds one search may take before a 503, at most 60 [2]."
+            "--time-limit", help="Seconds one search may take before a 503, 0.01 to 60 [2]."
         ),
     ] = None,
     max_queue: Annotated[
@@ -486,7 +487,8 @@ def serve_command(
         float | None,
         typer.Option(
             "--idle-timeout",
-            help="Seconds a connection may sit idle or take to send a request, at most 300 [5].",
+            help="Seconds a connection may sit idle, take to send a request or leave an "
+            "answer untaken, 0.1 to 300 [5].",
         ),
     ] = None,
     access_log: Annotated[

@@ -25,9 +25,17 @@ DEFAULT_SITE = Path("content")
 DEFAULT_INDEX = Path("index")
 DEFAULT_PDF_TIMEOUT = 300.0
 DEFAULT_PDF_MEMORY_MB = 512
-#: The most seconds each time setting may be: a search's time limit, how long a connection
-#: may idle or take to send a request, how long one PDF's extraction may take.
-SECONDS_LIMITS = {"time_limit": 60.0, "idle_timeout": 300.0, "pdf_timeout": 86_400.0}
+#: The fewest and most seconds each time setting may be, from any source: a search's time
+#: limit, how long a connection may idle, take to send a request or leave an answer untaken,
+#: how long one PDF's extraction may take. Below the floors nothing useful could finish.
+SECONDS_LIMITS = {
+    "time_limit": (0.01, 60.0),
+    "idle_timeout": (0.1, 300.0),
+    "pdf_timeout": (0.1, 86_400.0),
+}
+#: A number of seconds as text: ASCII digits, plain decimal or exponent notation
+#: (not "1_0", "٣", "0x10", "inf" or "nan", which Python's float() would read or try).
+_SECONDS_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ class IndexSettings:
 
     ``jobs`` is the number of PDF extraction processes (at least 1);
     ``pdf_timeout`` the seconds one PDF may take before it is given up with a
-    ``pdf-timeout`` warning (at most a day); ``pdf_memory`` the megabytes one PDF's extraction
+    ``pdf-timeout`` warning (0.1 s to a day); ``pdf_memory`` the megabytes one PDF's extraction
     process may use before the file is given up with a ``pdf-too-large``
     warning (0: no limit). ``extractor`` is ``pdfminer`` or ``pdfium`` and
     ``ocr`` reads pages with no text layer with Tesseract; ``None`` for
@@ -171,14 +179,16 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
             )
         return megabytes
     if kind == "seconds":
-        most = SECONDS_LIMITS[name]
-        try:
-            seconds = float(str(raw).strip())
-        except ValueError:
+        least, most = SECONDS_LIMITS[name]
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            seconds = float(raw)  # a flag's value, or a TOML number
+        elif isinstance(raw, str) and _SECONDS_TEXT.fullmatch(raw.strip()):
+            seconds = float(raw.strip())
+        else:
             seconds = math.nan
-        if not 0 < seconds <= most:  # also refuses nan and inf
+        if not least <= seconds <= most:  # also refuses nan and inf
             raise ConfigError(
-                f"{origin}: {name} must be a number of seconds > 0 and at most {most:g}, "
+                f"{origin}: {name} must be a number of seconds from {least:g} to {most:g}, "
                 f"got {raw!r}."
             )
         return seconds
@@ -319,12 +329,13 @@ class ServeSettings:
 
     ``cors_origins`` are the web origins allowed to call the API from a
     browser (none by default). ``time_limit`` is the most seconds one search
-    may take before the API answers 503 (more than 0, at most 60). ``result_cache`` is how many answers
+    may take before the API answers 503 (0.01 to 60). ``result_cache`` is how many answers
     each server process keeps (0: none). The caps keep any one request cheap.
     ``max_queue`` is how many searches may wait for the search slot (more are
     answered 503 at once); ``frame_ancestors`` the CSP sources allowed to frame
     the pages (``'none'``, ``'self'`` or origins); ``idle_timeout`` the seconds
-    a connection may sit idle, or take to send a request (more than 0, at most 300).
+    a connection may sit idle, take to send a request, or leave an answer untaken
+    (0.1 to 300).
     """
 
     index_dir: Path

@@ -9,6 +9,9 @@ itself (``Searcher``).
 
 Endpoints: ``GET /api/search``, ``/api/suggest``, ``/api/status``,
 ``/healthz``, ``/openapi.json``; the box under ``/static/``; a page at ``/``.
+Once a search has found the current index generation damaged, ``/healthz``
+and ``/api/status`` both answer 503 (the one error shape) until a new
+generation replaces it.
 Every error, whatever its cause, is ``{"ok": false, "error": ..., "status": ...}``
 with that HTTP status, and never a stack trace. Every response carries the
 security headers (``security_headers``; the protocol's own refusals, which
@@ -81,6 +84,8 @@ MAX_COSTLY_QUEUE = 8
 #: into a busy loop that takes the processor from the searches being served.
 REFUSAL_PAUSE = 0.25
 LONG_QUERY_CHARS = 100
+#: What ``/healthz`` and ``/api/status`` answer (503) once a search has found the index damaged.
+DAMAGED_MESSAGE = "the search index is damaged; the site owner has been told how to fix it"
 
 _LOG = logging.getLogger("uvicorn.error")  # shown by chcsearch serve (uvicorn's log setup)
 
@@ -336,7 +341,12 @@ def create_app(settings: ServeSettings) -> Starlette:
 
         return JSONResponse({"query": text, "suggestions": await service.run(work) if text else []})
 
+    def refuse_if_damaged() -> None:
+        if service.damaged():
+            raise ApiError(503, DAMAGED_MESSAGE, retry_after=service.retry_after)
+
     async def status(request: Request) -> Response:
+        refuse_if_damaged()  # what it would report is not to be trusted: /healthz's answer
         data = await service.status()
         public = ("generation", "schema_version", "needs_rebuild", "generator", "written", "counts")
         return JSONResponse(
@@ -348,12 +358,7 @@ def create_app(settings: ServeSettings) -> Starlette:
         )
 
     async def healthz(request: Request) -> Response:
-        if service.damaged():
-            raise ApiError(
-                503,
-                "the search index is damaged; the site owner has been told how to fix it",
-                retry_after=service.retry_after,
-            )
+        refuse_if_damaged()
         return JSONResponse(
             {"ok": True, "generation": service.generation(), "version": __version__}
         )
@@ -535,10 +540,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     httptools itself has none. Here a request's line and headers may take at
     most ``MAX_HEAD_BYTES`` each (431 beyond; counted per request, so many
-    small pipelined requests in one read are fine), and a request must arrive
-    whole within the keep-alive timeout (``timeout_keep_alive``, chcsearch's
-    ``idle_timeout``) from the connection's start or its first byte (408
-    then), so slow or endless requests cannot hold connections. The API takes
+    small pipelined requests in one read are fine). A connection has a timer
+    whenever the server waits for it, so that none can be held for ever:
+
+    - waiting for a request: from the connection's start, or the end of its
+      last answer, a whole request must arrive within the keep-alive timeout
+      (``timeout_keep_alive``, chcsearch's ``idle_timeout``): 408 if one has
+      begun, else the connection is closed. Bytes that begin no request (blank
+      lines) do not restart it, and nor does a trickle of a request's bytes.
+    - waiting for the client to take an answer: the transport reports
+      (``pause_writing``) as soon as any byte of an answer is left unsent, and
+      if that is not all sent within the same timeout the connection is
+      dropped (``abort``: a close would wait for the unsent bytes, and so
+      keep the connection and its place among ``limit_concurrency``).
+
+    The API takes
     no request bodies: a request that announces one (``Content-Length`` above
     0, any ``Transfer-Encoding``) is refused with 413 as soon as its headers
     are in. A process keeps at most ``limit_concurrency`` connections
@@ -547,7 +563,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     are in the one JSON error shape with ``PROTOCOL_HEADERS``.
     """
 
-    _timer: asyncio.TimerHandle | None = None
+    _timer: asyncio.TimerHandle | None = None  # waiting for a request
+    _send_timer: asyncio.TimerHandle | None = None  # waiting for an answer to be taken
     _request_begun = False  # between a request's first byte and its end
     _head_bytes = 0  # bytes of the request head still arriving (see _count_heads)
     _head_tail = b""  # its last three bytes, where a blank line may have begun
@@ -566,6 +583,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # pause_writing as soon as anything is left unsent (see the class's docstring); what
+        # the kernel's socket buffer takes at once is sent as before.
+        transport.set_write_buffer_limits(high=0)
         if len(self.connections) > self.max_connections:
             self._turn_away()
             return
@@ -573,12 +593,39 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_timer()
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_later(self.timeout_keep_alive, self._not_taken)
+
+    def resume_writing(self) -> None:
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
+        super().resume_writing()
+
+    def _not_taken(self) -> None:
+        """The client has not taken an answer in time: drop the connection (its answer, and
+        any other waiting, see ``connection_lost``, and its place is freed at once)."""
+        self._send_timer = None
+        self.transport.abort()
+
+    def on_response_complete(self) -> None:
+        """After an answer: the timer for the next request in place of uvicorn's keep-alive
+        timer, which any byte (even a blank line) would cancel for good."""
+        super().on_response_complete()
+        if self.timeout_keep_alive_task is not None:  # no pipelined request is waiting
+            self._unset_keepalive_if_required()
+            self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
         if self._turned_away or self.transport.is_closing():
             return  # what follows a refusal is not read
-        self._unset_keepalive_if_required()
         overflow = self._count_heads(data)
         try:
             if overflow is None:
@@ -846,7 +893,10 @@ OPENAPI: dict[str, Any] = {
             '{"query": ..., "suggestions": [{"text", "kind": "title"|"word", "url", "breadcrumb"}]}',
         ),
         "/api/status": _get(
-            "What is indexed: generation, schema version, counts, warnings", [], "Index status"
+            "What is indexed: generation, schema version, counts, warnings "
+            "(503, as /healthz, once a search has found the index damaged)",
+            [],
+            "Index status",
         ),
         "/healthz": _get(
             "Whether the index can be searched", [], '{"ok": true, "generation": ...}'

@@ -35,7 +35,11 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     [
         ({}, {"CHCSEARCH_JOBS": "many"}, "environment CHCSEARCH_JOBS: jobs must be a whole number"),
         ({"generator": "gatsby"}, {}, "option --generator: generator 'gatsby' is not known"),
-        ({}, {"CHCSEARCH_PDF_TIMEOUT": "-1"}, "pdf_timeout must be a number of seconds > 0"),
+        (
+            {},
+            {"CHCSEARCH_PDF_TIMEOUT": "-1"},
+            "pdf_timeout must be a number of seconds from 0.1 to 86400",
+        ),
     ],
 )
 def test_bad_values_name_their_source(
@@ -61,27 +65,26 @@ def test_a_bad_config_file_is_named(tmp_path: Path) -> None:
             {"time_limit": float("inf")},
             {},
             "",
-            "option --time-limit: time_limit must be a number of seconds > 0 and at most 60, "
-            "got inf.",
+            "option --time-limit: time_limit must be a number of seconds from 0.01 to 60, got inf.",
         ),
         ({"time_limit": float("nan")}, {}, "", "option --time-limit: time_limit must be"),
-        ({"time_limit": 61}, {}, "", "time_limit must be a number of seconds > 0 and at most 60"),
+        ({"time_limit": 61}, {}, "", "time_limit must be a number of seconds from 0.01 to 60"),
         (
             {},
             {"CHCSEARCH_TIME_LIMIT": "1e309"},
             "",
-            "environment CHCSEARCH_TIME_LIMIT: time_limit must be a number of seconds > 0 and "
-            "at most 60, got '1e309'.",
+            "environment CHCSEARCH_TIME_LIMIT: time_limit must be a number of seconds from 0.01 "
+            "to 60, got '1e309'.",
         ),
         ({}, {"CHCSEARCH_IDLE_TIMEOUT": "NaN"}, "", "CHCSEARCH_IDLE_TIMEOUT: idle_timeout must"),
-        ({"idle_timeout": float("inf")}, {}, "", "at most 300, got inf."),
+        ({"idle_timeout": float("inf")}, {}, "", "to 300, got inf."),
         ({}, {}, "[serve]\nidle_timeout = inf\n", r"chcsearch.toml: idle_timeout must be a"),
         ({}, {}, "[index]\npdf_timeout = nan\n", r"chcsearch.toml: pdf_timeout must be a"),
         (
             {},
             {"CHCSEARCH_PDF_TIMEOUT": "inf"},
             "",
-            "pdf_timeout must be a number of seconds > 0 and at most 86400",
+            "pdf_timeout must be a number of seconds from 0.1 to 86400",
         ),
     ],
 )
@@ -100,3 +103,61 @@ def test_times_at_the_ends_of_their_ranges_are_accepted(tmp_path: Path) -> None:
     assert (settings.time_limit, settings.idle_timeout) == (60.0, 300.0)
     index = resolve_index_settings({"pdf_timeout": 86_400}, env={}, cwd=tmp_path)
     assert index.pdf_timeout == 86_400.0
+
+
+@pytest.mark.parametrize("name", ["time_limit", "idle_timeout", "pdf_timeout"])
+@pytest.mark.parametrize(
+    "text", ["1e-320", "0", "-0", "\u0661", "\uff18", "1_0", "0x10", " ", "1e", "\u0661.5"]
+)
+def test_times_from_text_are_ascii_numbers_at_or_above_their_floor(
+    name: str, text: str, tmp_path: Path
+) -> None:
+    var = f"CHCSEARCH_{name.upper()}"
+    for env, toml, source in (
+        ({var: text}, "", f"environment {var}"),
+        ({}, f'{name} = "{text}"\n', "chcsearch.toml"),
+    ):
+        (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
+        if not text.strip() and env:
+            continue  # an empty variable is as if unset
+        with pytest.raises(ConfigError, match=f"{source}: {name} must be a number of seconds"):
+            resolve_serve_settings({}, env=env, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "least"), [("time_limit", 0.01), ("idle_timeout", 0.1), ("pdf_timeout", 0.1)]
+)
+def test_each_time_has_one_floor_whatever_its_source(
+    name: str, least: float, tmp_path: Path
+) -> None:
+    below = least * 0.9
+    var = f"CHCSEARCH_{name.upper()}"
+    for flags, env, toml in (
+        ({name: below}, {}, ""),
+        ({}, {var: repr(below)}, ""),
+        ({}, {}, f"{name} = {below!r}\n"),
+    ):
+        (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
+        with pytest.raises(ConfigError, match=f"{name} must be a number of seconds from {least:g}"):
+            resolve_serve_settings(flags, env=env, cwd=tmp_path)
+    for flags, env, toml in (
+        ({name: least}, {}, ""),
+        ({}, {var: f"{least}"}, ""),
+        ({}, {var: f"{least * 100:g}e-2"}, ""),
+        ({}, {}, f"{name} = {least!r}\n"),
+        ({}, {}, f'{name} = "{least}"\n'),
+    ):
+        (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
+        values = resolve_serve_settings(flags, env=env, cwd=tmp_path)
+        index = resolve_index_settings(flags, env=env, cwd=tmp_path)
+        got = index.pdf_timeout if name == "pdf_timeout" else getattr(values, name)
+        assert got == least
+
+
+def test_a_toml_time_may_be_a_toml_number_but_not_a_boolean(tmp_path: Path) -> None:
+    (tmp_path / "chcsearch.toml").write_text("time_limit = 3\nidle_timeout = 1_0\n")
+    settings = resolve_serve_settings({}, env={}, cwd=tmp_path)
+    assert (settings.time_limit, settings.idle_timeout) == (3.0, 10.0)  # TOML's own 1_0 is 10
+    (tmp_path / "chcsearch.toml").write_text("time_limit = true\n")
+    with pytest.raises(ConfigError, match="time_limit must be a number of seconds"):
+        resolve_serve_settings({}, env={}, cwd=tmp_path)

@@ -204,6 +204,87 @@ def test_incomplete_and_idle_connections_are_closed_after_the_timeout(
     assert all(is_error_shape(Answer(a), 408) for a in answers[20:])
 
 
+def closed_within(sock: socket.socket, seconds: float, *, keep_sending: bytes = b"") -> float:
+    """Seconds until the server ends ``sock`` (sending ``keep_sending`` every 0.2 s meanwhile),
+    or ``seconds`` if it is still open then; what the server sends is read and dropped."""
+    start = time.monotonic()
+    sock.settimeout(0.2)
+    while (took := time.monotonic() - start) < seconds:
+        try:
+            if not sock.recv(65536):
+                return took
+        except TimeoutError:
+            if keep_sending:
+                with contextlib.suppress(OSError):
+                    sock.sendall(keep_sending)
+        except OSError:
+            return took
+    return seconds
+
+
+def test_blank_lines_after_an_answer_do_not_stop_the_idle_timer(server: ThreadServer) -> None:
+    def answered(blank: bytes) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        sock.sendall(blank)
+        return sock
+
+    socks = [answered(b"\r\n\r\n") for _ in range(10)] + [answered(b"\r\n" * 500)]
+    trickling = answered(b"\r\n")
+    before_any = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    before_any.sendall(b"\r\n\r\n")
+    took = [closed_within(sock, 4) for sock in [*socks, before_any]]
+    took.append(closed_within(trickling, 4, keep_sending=b"\r\n"))  # a blank line every 0.2 s
+    for sock in [*socks, trickling, before_any]:
+        sock.close()
+    assert max(took) < 2.0, took  # idle_timeout is 1 s from the end of the answer
+    assert get(server.port, "/healthz").status == 200
+
+
+def hog(port: int) -> socket.socket:
+    """A connection that asks for 1,000 answers of 10 KB in one write (more than the kernel
+    buffers: at most 4 MB for each socket on Linux) and never reads them."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(b"GET /static/chcsearch.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 1000)
+    return sock
+
+
+def test_a_client_that_never_reads_its_answers_is_dropped_and_frees_its_place(
+    index_dir: Path,
+) -> None:
+    # 6 places: a connection whose pipelined answer has just ended may hold two tasks for a
+    # moment, and answers running number among the places (``on_headers_complete``).
+    limited = ThreadServer(ServeSettings(index_dir=index_dir, idle_timeout=1.0), max_connections=6)
+    hogs: list[socket.socket] = []
+    try:
+        hogs = [hog(limited.port) for _ in range(3)]
+        start = time.monotonic()
+        time.sleep(0.4)  # the kernel's buffers are full by now: the hogs wait to send
+        meanwhile = get(limited.port, "/healthz")
+        freed_after = None
+        while freed_after is None and time.monotonic() - start < 6:
+            time.sleep(0.25)
+            # Three idle connections and a request: 4 places, or 7 if the hogs still hold 3.
+            idle = [socket.create_connection(("127.0.0.1", limited.port)) for _ in range(3)]
+            try:
+                if get(limited.port, "/healthz").status == 200:
+                    freed_after = time.monotonic() - start
+            finally:
+                for sock in idle:
+                    sock.close()
+        dropped = [closed_within(sock, 1) < 1 for sock in hogs]
+    finally:
+        for sock in hogs:
+            sock.close()
+        limited.stop()
+    assert meanwhile.status == 200, meanwhile.body
+    assert freed_after is not None and freed_after < 3.5, freed_after
+    assert all(dropped)
+
+
 def test_a_slash_url_never_redirects_to_the_host_it_was_given(server: ThreadServer) -> None:
     for target in ("/api/search/?q=stroke", "/healthz/", "/static/"):
         answer = exchange(
@@ -649,38 +730,87 @@ def test_only_ascii_digits_are_numbers(server: ThreadServer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "env", "message"),
+    ("args", "env", "toml", "message"),
     [
         (
             ["--time-limit", "inf"],
             {},
-            "option --time-limit: time_limit must be a number of "
-            "seconds > 0 and at most 60, got inf.",
+            "",
+            "option --time-limit: time_limit must be a number of seconds from 0.01 to 60, got inf.",
         ),
-        (["--time-limit", "nan"], {}, "option --time-limit: time_limit must be"),
-        (["--time-limit", "1e309"], {}, "option --time-limit: time_limit must be"),
+        (["--time-limit", "nan"], {}, "", "option --time-limit: time_limit must be"),
+        (["--time-limit", "1e309"], {}, "", "option --time-limit: time_limit must be"),
         (
             [],
             {"CHCSEARCH_TIME_LIMIT": "inf"},
+            "",
             "environment CHCSEARCH_TIME_LIMIT: time_limit "
-            "must be a number of seconds > 0 and at most 60, got 'inf'.",
+            "must be a number of seconds from 0.01 to 60, got 'inf'.",
         ),
         (
             ["--idle-timeout", "inf"],
             {},
+            "",
             "option --idle-timeout: idle_timeout must be a number "
-            "of seconds > 0 and at most 300, got inf.",
+            "of seconds from 0.1 to 300, got inf.",
         ),
+        # Too short to be of use: every search would be 503, every request 408.
+        (["--time-limit", "1e-320"], {}, "", "option --time-limit: time_limit must be"),
+        (["--time-limit", "0.009"], {}, "", "from 0.01 to 60, got 0.009."),
+        (
+            [],
+            {"CHCSEARCH_TIME_LIMIT": "1e-320"},
+            "",
+            "environment CHCSEARCH_TIME_LIMIT: time_limit must be a number of seconds from "
+            "0.01 to 60, got '1e-320'.",
+        ),
+        ([], {}, "time_limit = 1e-320\n", "chcsearch.toml: time_limit must be a number"),
+        (["--idle-timeout", "0.05"], {}, "", "idle_timeout must be a number of seconds from 0.1"),
+        # Digits Python's float() reads but flags refuse: ASCII only, from every source.
+        ([], {"CHCSEARCH_TIME_LIMIT": "\u0661"}, "", "CHCSEARCH_TIME_LIMIT: time_limit must"),
+        ([], {"CHCSEARCH_IDLE_TIMEOUT": "\uff18"}, "", "CHCSEARCH_IDLE_TIMEOUT: idle_timeout"),
+        ([], {"CHCSEARCH_TIME_LIMIT": "1_0"}, "", "got '1_0'."),
+        ([], {}, '[serve]\ntime_limit = "1_0"\n', "chcsearch.toml: time_limit must be"),
+        ([], {}, '[serve]\nidle_timeout = "\u0661"\n', "chcsearch.toml: idle_timeout must"),
     ],
 )
-def test_serve_refuses_endless_or_undefined_times(
-    args: list[str], env: dict[str, str], message: str, tmp_path: Path
+def test_serve_refuses_endless_undefined_or_useless_times(
+    args: list[str], env: dict[str, str], toml: str, message: str, tmp_path: Path
 ) -> None:
+    if toml:
+        (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
     # No index there: were the setting accepted, serve would stop with exit code 4, not start.
     result = run_cli("serve", "--index", str(tmp_path / "none"), *args, env=env, cwd=tmp_path)
     assert result.returncode == 3, result.stderr
-    assert f"error: {message}" in " ".join(result.stderr.split())
+    said = " ".join(result.stderr.split())
+    assert said.startswith("error: ") and message in said
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "toml", "message"),
+    [
+        (["--pdf-timeout", "0.05"], {}, "", "option --pdf-timeout: pdf_timeout must be"),
+        ([], {"CHCSEARCH_PDF_TIMEOUT": "1e-320"}, "", "environment CHCSEARCH_PDF_TIMEOUT:"),
+        ([], {"CHCSEARCH_PDF_TIMEOUT": "\uff18"}, "", "environment CHCSEARCH_PDF_TIMEOUT:"),
+        ([], {}, "[index]\npdf_timeout = 0.01\n", "chcsearch.toml: pdf_timeout must be"),
+    ],
+)
+def test_index_refuses_a_pdf_timeout_below_its_floor_from_every_source(
+    args: list[str], env: dict[str, str], toml: str, message: str, tmp_path: Path
+) -> None:
+    if toml:
+        (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "p.md").write_text(page("Page"), encoding="utf-8")
+    result = run_cli(
+        "index", str(site), "--index", str(tmp_path / "ix"), *args, env=env, cwd=tmp_path
+    )
+    assert result.returncode == 3, result.stderr
+    said = " ".join(result.stderr.split())
+    assert said.startswith("error: ") and message in said
+    assert "from 0.1 to 86400" in result.stderr and not (tmp_path / "ix").exists()
 
 
 def _damage(index_dir: Path) -> None:
@@ -701,14 +831,22 @@ def test_healthz_answers_503_once_a_search_finds_the_index_damaged(
     damaged = ThreadServer(ServeSettings(index_dir=copy, result_cache=0))
     try:
         assert get(damaged.port, "/healthz").status == 200
+        assert get(damaged.port, "/api/status").json()["ok"] is True
         _damage(copy)
         searches = [get(damaged.port, f"/api/search?q={q}") for q in ("stroke", "asthma", "care")]
         health = get(damaged.port, "/healthz")
+        status = get(damaged.port, "/api/status")
         build_index(settings_for(PROJECT / "content", copy))  # a new generation repairs it
         repaired = get(damaged.port, "/healthz")
+        status_repaired = get(damaged.port, "/api/status")
     finally:
         damaged.stop()
     assert any(is_error_shape(a, 503) for a in searches), [a.status for a in searches]
     assert is_error_shape(health, 503) and health.headers["retry-after"] == "2"
     assert "damaged" in health.json()["error"] and str(copy) not in health.json()["error"]
     assert repaired.status == 200 and repaired.json()["generation"] != "gen-000001"
+    # /api/status says the same as /healthz, in the one error shape
+    assert is_error_shape(status, 503) and status.json()["error"] == health.json()["error"]
+    assert status.headers["retry-after"] == "2"
+    assert status_repaired.status == 200 and status_repaired.json()["ok"] is True
+    assert status_repaired.json()["generation"] == repaired.json()["generation"]
