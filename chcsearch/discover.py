@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import yaml
 
@@ -173,6 +173,45 @@ def _read_config(path: Path) -> tuple[dict[str, Any], list[Problem]]:
     return data, []
 
 
+def _base_path(value: Any, key: str, config_name: str, *, hugo: bool) -> tuple[str, Problem | None]:
+    """The path every URL of the site starts with (``/docs``, or ``""``), from its
+    ``baseurl`` (or Hugo's ``baseURL``, which may be an http(s) address).
+
+    Every result link starts with it, so it gets the same rules as
+    ``safe_link``: ``/\\evil.example`` would send each link to another host.
+    A value that breaks them is ignored, with a ``bad-value`` problem.
+    """
+    if value is None or value == "":
+        return "", None
+    path: str | None = None
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if hugo and _SCHEME.match(text):
+            path = urlsplit(text).path if safe_link(text) is not None else None
+        else:
+            # both generators put a / before a base that lacks one
+            path = text if text.startswith("/") else "/" + text
+            path = path if safe_link(path) is not None else None
+        if path is not None:
+            path = "/" + path.strip("/") if path.strip("/") else ""
+            if path and safe_link(path) is None:
+                path = None
+    elif isinstance(value, str):
+        return "", None
+    if path is not None:
+        return path, None
+    accepted = "a path on the site that starts with / (not // or /\\)" + (
+        ", or an http:// or https:// address with a host," if hugo else ""
+    )
+    fault = "would send result links off the site" if isinstance(value, str) else "is not text"
+    return "", Problem(
+        "bad-value",
+        config_name,
+        f"{key}: {value!r} {fault}, so it was ignored and links start at /. "
+        f"Use {accepted} with no control characters, such as /docs.",
+    )
+
+
 def _str_list(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -192,12 +231,16 @@ def load_site_config(root: Path, generator: str = "auto") -> tuple[SiteConfig, l
     names = JEKYLL_CONFIGS if generator == "jekyll" else HUGO_CONFIGS
     data: dict[str, Any] = {}
     problems: list[Problem] = []
+    config_name = names[0]
     for name in names:
         if (root / name).is_file():
             data, problems = _read_config(root / name)
+            config_name = name
             break
     title = str(data.get("title") or "")
     if generator == "jekyll":
+        baseurl, problem = _base_path(data.get("baseurl"), "baseurl", config_name, hugo=False)
+        problems += [problem] if problem else []
         collections_raw = data.get("collections") or {}
         collections: dict[str, Mapping[str, Any]] = {}
         if isinstance(collections_raw, list):
@@ -210,7 +253,7 @@ def load_site_config(root: Path, generator: str = "auto") -> tuple[SiteConfig, l
                 generator="jekyll",
                 root=root,
                 title=title,
-                baseurl=str(data.get("baseurl") or ""),
+                baseurl=baseurl,
                 permalink=str(data.get("permalink") or "date"),
                 exclude=JEKYLL_DEFAULT_EXCLUDES + _str_list(data.get("exclude")),
                 include=_str_list(data.get("include")),
@@ -218,8 +261,9 @@ def load_site_config(root: Path, generator: str = "auto") -> tuple[SiteConfig, l
             ),
             problems,
         )
-    base = str(data.get("baseURL") or data.get("baseurl") or "")
-    base_path = re.sub(r"^[a-z]+://[^/]*", "", base)
+    key = "baseURL" if data.get("baseURL") else "baseurl"
+    base_path, problem = _base_path(data.get(key), key, config_name, hugo=True)
+    problems += [problem] if problem else []
     static = _str_list(data.get("staticDir")) or ("static",)
     return (
         SiteConfig(

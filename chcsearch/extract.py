@@ -43,7 +43,19 @@ measured on the real corpus, 65 PDFs, 1,194 pages, on a 2-core machine):
   core until the time limit. While a file is read, every pdfminer module's
   ``resolve1`` and ``resolve_all`` are replaced by ones that stop at a loop
   (or after ``MAX_REFERENCE_HOPS`` references in a row): the file, or the
-  page, gets a ``pdf-corrupt`` problem that names the loop, at once.
+  page, gets a ``pdf-corrupt`` problem that names the loop, at once. An
+  object needed again while it is being read (a stream whose ``/Length`` is
+  the stream itself) is a loop too. pdfminer reads the ``/PageLabels`` tree
+  recursively while it lists the pages; here it is read with a loop check,
+  so a damaged tree costs only the labels.
+* Forms (Form XObjects) may draw forms: a 2.5 KB file whose forms draw the
+  next level eight times, nine levels deep, asks for 16.7 million drawings
+  (35 s of CPU and all of 512 MB before it was stopped). Each page may draw
+  at most ``MAX_FORMS_PER_PAGE`` forms, nested at most ``MAX_FORM_DEPTH``
+  deep, holding at most the stream cap of content in all; past that the
+  page's remaining forms are skipped with a ``pdf-corrupt`` problem, and the
+  rest of the file is read. Real files draw a few forms a page, two or
+  three deep.
 """
 
 from __future__ import annotations
@@ -63,22 +75,24 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pdfminer
 from pdfminer import pdfinterp, pdftypes
 from pdfminer.converter import TextConverter
+from pdfminer.data_structures import NumberTree
 from pdfminer.layout import LAParams
 from pdfminer.lzw import LZWDecoder
-from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError
+from pdfminer.pdfdevice import PDFDevice
+from pdfminer.pdfdocument import PageLabels, PDFDocument, PDFEncryptionError, PDFNoPageLabels
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
-from pdfminer.pdftypes import PDFObjRef, stream_value
+from pdfminer.pdftypes import PDFObjRef, int_value, stream_value
 from pdfminer.psparser import KWD, LIT, PSEOF, PSLiteral
-from pdfminer.utils import decode_text
+from pdfminer.utils import MATRIX_IDENTITY, Matrix, choplist, decode_text
 
 from .cache import ExtractionCache
 from .config import DEFAULT_PDF_MEMORY_MB
@@ -93,7 +107,7 @@ def _laparams() -> LAParams:
 
 
 EXTRACTOR_KEY = (
-    f"pdfminer.six-{pdfminer.__version__}-all_texts-noflow-fasttok1"
+    f"pdfminer.six-{pdfminer.__version__}-all_texts-noflow-fasttok1-guard2"
     f"-meta{META_VERSION}-repair{REPAIR_VERSION}"
 )
 
@@ -405,6 +419,9 @@ class _ReferenceGuard:
 
     def __init__(self) -> None:
         self.loops: list[str] = []
+        # objects being fetched now, outermost first: reading one may need another
+        # (a stream's /Length), and needing one of these again is a loop
+        self._fetching: list[object] = []
 
     def _loop(self, description: str) -> PdfReferenceLoop:
         if description not in self.loops:
@@ -416,14 +433,23 @@ class _ReferenceGuard:
             return x
         chain: list[object] = []
         while isinstance(x, PDFObjRef):
-            if x.objid in chain:
-                raise self._loop(" -> ".join(_ref(n) for n in (*chain, x.objid)))
+            objid = x.objid
+            if objid in chain:
+                raise self._loop(" -> ".join(_ref(n) for n in (*chain, objid)))
+            if objid in self._fetching:
+                # e.g. a stream whose /Length names the stream itself
+                looped = self._fetching[self._fetching.index(objid) :]
+                raise self._loop(" -> ".join(_ref(n) for n in (*looped, objid)))
             if len(chain) == MAX_REFERENCE_HOPS:
                 raise self._loop(
                     f"more than {MAX_REFERENCE_HOPS} references in a row from {_ref(chain[0])}"
                 )
-            chain.append(x.objid)
-            x = x.resolve(default=default)
+            chain.append(objid)
+            self._fetching.append(objid)
+            try:
+                x = x.resolve(default=default)
+            finally:
+                self._fetching.pop()
         return x
 
     def resolve_all(self, x: object, default: object = None) -> Any:
@@ -495,6 +521,151 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+# ----------------------------------------------------------------------------------------
+# Drawing forms within a budget
+
+#: Forms drawn inside forms, at most (the page's content is level 0).
+MAX_FORM_DEPTH = 12
+#: Forms drawn on one page, at most, counting every time one is drawn.
+MAX_FORMS_PER_PAGE = 2000
+
+
+class _FormBudget:
+    """What is left of one page's form drawing; shared by the page's interpreters."""
+
+    def __init__(self, byte_cap: int) -> None:
+        self.byte_cap = byte_cap  # content bytes of all forms drawn on a page (0: no cap)
+        self.start_page()
+
+    def start_page(self) -> None:
+        self.drawn = 0
+        self.content_bytes = 0
+        self.exceeded = ""  # why the page's remaining forms are skipped
+
+    def admit(self, depth: int, streams: Sequence[object]) -> bool:
+        """Whether a form at ``depth`` may be drawn; once one may not, none may."""
+        if self.exceeded:
+            return False
+        self.drawn += 1
+        self.content_bytes += sum(len(stream_value(s).get_data()) for s in streams)
+        if depth > MAX_FORM_DEPTH:
+            self.exceeded = f"forms nested more than {MAX_FORM_DEPTH} deep"
+        elif self.drawn > MAX_FORMS_PER_PAGE:
+            self.exceeded = f"more than {MAX_FORMS_PER_PAGE:,} forms drawn on one page"
+        elif self.byte_cap and self.content_bytes > self.byte_cap:
+            self.exceeded = f"forms drawn amount to more than {self.byte_cap >> 20} MB of content"
+        return not self.exceeded
+
+
+class _BoundedInterpreter(PDFPageInterpreter):
+    """pdfminer's page interpreter, drawing forms within a ``_FormBudget`` per page.
+
+    pdfminer draws a form (``Do``) with a sub-interpreter (``dup``), which
+    here is one level deeper and shares the budget.
+    """
+
+    def __init__(
+        self, rsrcmgr: PDFResourceManager, device: PDFDevice, budget: _FormBudget, depth: int = 0
+    ) -> None:
+        super().__init__(rsrcmgr, device)
+        self.budget = budget
+        self.depth = depth
+
+    def dup(self) -> _BoundedInterpreter:
+        return _BoundedInterpreter(self.rsrcmgr, self.device, self.budget, self.depth + 1)
+
+    def process_page(self, page: PDFPage) -> None:
+        self.budget.start_page()
+        super().process_page(page)
+
+    def do_Do(self, xobjid_arg: Any) -> None:
+        if not self.budget.exceeded:
+            super().do_Do(xobjid_arg)
+
+    def render_contents(
+        self,
+        resources: dict[object, object],
+        streams: Sequence[object],
+        ctm: Matrix = MATRIX_IDENTITY,
+    ) -> None:
+        if self.depth and not self.budget.admit(self.depth, streams):
+            return
+        super().render_contents(resources, streams, ctm)
+
+
+# ----------------------------------------------------------------------------------------
+# Page labels that cost only themselves when damaged
+
+
+class _PageLabelTree(PageLabels):
+    """A ``/PageLabels`` number tree, read at once without recursion.
+
+    pdfminer recurses once per level of ``/Kids``, for ever when a node is
+    its own kid. A node met twice is a loop here.
+    """
+
+    def __init__(self, obj: Any) -> None:
+        super().__init__(obj)
+        self._items = _number_tree_items(obj)
+
+    def _parse(self) -> list[tuple[int, Any]]:
+        return list(self._items)
+
+
+def _number_tree_items(root: Any) -> list[tuple[int, Any]]:
+    """The ``(number, value)`` pairs of a number tree, in pdfminer's order (depth first)."""
+    items: list[tuple[int, Any]] = []
+    seen: set[object] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, PDFObjRef):
+            if node.objid in seen:
+                raise PdfReferenceLoop(f"reference loop ({_ref(node.objid)} is met twice)")
+            seen.add(node.objid)
+        tree = NumberTree(node)
+        items += [(int_value(k), v) for k, v in choplist(2, tree.nums or ())]
+        pending.extend(reversed(list(tree.kids or ())))
+    return items
+
+
+class _Document(PDFDocument):
+    """pdfminer's document, whose ``/PageLabels`` are read once, with a loop check.
+
+    ``labels_damage`` says why they could not be read (empty if they could, or
+    if there are none); the pages are then listed without labels.
+    """
+
+    labels_damage = ""
+    _label_tree: _PageLabelTree | None = None
+
+    def get_page_labels(self) -> Iterator[str]:
+        if self._label_tree is None:
+            if self.labels_damage or "PageLabels" not in (self.catalog or {}):
+                raise PDFNoPageLabels
+            try:
+                self._label_tree = _PageLabelTree(self.catalog["PageLabels"])
+            except PdfReferenceLoop as exc:
+                self.labels_damage = f"it has a {exc}"
+                raise PDFNoPageLabels from exc
+            except Exception as exc:  # a malformed tree only costs the labels
+                self.labels_damage = f"its tree is malformed ({type(exc).__name__})"
+                raise PDFNoPageLabels from exc
+        return self._label_tree.labels
+
+
+# ----------------------------------------------------------------------------------------
+# Reading one PDF
+
+
+@dataclass
+class _Damage:
+    """What a read skipped without giving up the file."""
+
+    forms: dict[int, str] = field(default_factory=dict)  # page number: why its forms stopped
+    labels: str = ""  # why the page labels could not be read
+
+
 def _info_value(document: PDFDocument, key: str) -> str:
     for info in document.info:
         raw = pdftypes.resolve1(info.get(key))
@@ -534,18 +705,22 @@ def _quiet_pdfminer() -> None:
 
 
 def _read_pages(
-    path: str, stream_cap: int
+    path: str, stream_cap: int, damage: _Damage
 ) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
-    """Raw text per physical page, what the PDF says about itself, page labels, failed pages."""
+    """Raw text per physical page, what the PDF says about itself, page labels, failed pages.
+
+    What was skipped without failing a page is noted in ``damage``.
+    """
     with _stream_cap(stream_cap), Path(path).open("rb") as handle:
-        document = PDFDocument(PDFParser(handle), password="")
+        document = _Document(PDFParser(handle), password="")
         info = _document_info(document)
         resources = PDFResourceManager(caching=True)
         out = io.StringIO()
+        budget = _FormBudget(stream_cap)
 
-        def fresh() -> PDFPageInterpreter:
-            return PDFPageInterpreter(
-                resources, TextConverter(resources, out, laparams=_laparams())
+        def fresh() -> _BoundedInterpreter:
+            return _BoundedInterpreter(
+                resources, TextConverter(resources, out, laparams=_laparams()), budget
             )
 
         interpreter = fresh()
@@ -561,6 +736,8 @@ def _read_pages(
             except Exception:
                 failed.append(number)
                 interpreter = fresh()
+            if budget.exceeded:
+                damage.forms[number] = budget.exceeded
             pages.append(out.getvalue())
             out.seek(0)
             out.truncate(0)
@@ -570,6 +747,7 @@ def _read_pages(
             del interpreter
             raise MemoryError
         labels = _page_labels(document, len(pages))
+        damage.labels = document.labels_damage
     return pages, info, labels, failed
 
 
@@ -618,13 +796,13 @@ def extractor_key(extractor: str) -> str:
 
 
 def _read(
-    path: str, options: ExtractOptions
+    path: str, options: ExtractOptions, damage: _Damage
 ) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
     if options.extractor == "pdfium":
         from .extract_pdfium import read_pages
 
         return read_pages(path)
-    return _read_pages(path, options.stream_cap)
+    return _read_pages(path, options.stream_cap, damage)
 
 
 def _too_large_message(options: ExtractOptions, what: str) -> str:
@@ -658,10 +836,11 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
         return failure(
             "pdf-empty", "PDF file is empty (0 bytes); replace it with the real file."
         ), False
+    damage = _Damage()
     try:
         with warnings.catch_warnings(), _time_limit(timeout), _bounded_references() as guard:
             warnings.simplefilter("ignore")
-            raw_pages, info, labels, failed = _read(path, options)
+            raw_pages, info, labels, failed = _read(path, options, damage)
             pages = repair_document(raw_pages)
             empty = [
                 n
@@ -703,6 +882,13 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
             "pdf-corrupt",
             f"PDF could not be read: it has a {exc}, which would keep a reader busy for "
             "ever. The file is damaged (or made to hang readers); re-export it.",
+        ), False
+    except RecursionError:  # e.g. a page tree thousands of levels deep
+        return failure(
+            "pdf-corrupt",
+            "PDF could not be read: its objects are nested too deeply to follow (a page tree "
+            "or dictionary thousands of levels deep). The file is damaged (or made to crash "
+            "readers); re-export it.",
         ), False
     except Exception as exc:  # a bad file may break a parser anywhere; never crash on one
         if "password" in str(exc).lower():
@@ -746,6 +932,28 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
                 "",
                 f"PDF has a {loops}, so part of it (its metadata, a font?) could not be read; "
                 "the rest was indexed. Re-export the file.",
+            )
+        )
+    if damage.forms:
+        reasons = "; ".join(dict.fromkeys(damage.forms.values()))
+        problems.append(
+            Problem(
+                "pdf-corrupt",
+                "",
+                f"page(s) {_page_list(list(damage.forms))} draw forms (Form XObjects) nested or "
+                f"repeated beyond the limit ({reasons}), so the rest of those pages' forms "
+                "was not read; the rest of the file was indexed. The file may be made to "
+                "exhaust readers; re-export it if text is missing.",
+            )
+        )
+    if damage.labels:
+        problems.append(
+            Problem(
+                "pdf-corrupt",
+                "",
+                f"PDF's page labels (/PageLabels) could not be read: {damage.labels}. Its pages "
+                "are numbered 1, 2, 3... instead; the text was indexed. Re-export the file to "
+                "keep its page labels.",
             )
         )
     advice = "" if options.ocr else " Index with --ocr to read them with Tesseract."
@@ -858,10 +1066,27 @@ def _init_worker(parent: int, memory_mb: int) -> None:
     pdfinterp.PDFContentParser = FastContentParser  # type: ignore[misc]
     _quiet_pdfminer()
     faulthandler.disable()  # a PDF that ends its worker is a warning, not a dump on stderr
+    _silence_stderr()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_mb > 0:
         _limit_memory(_private_memory() + (memory_mb << 20))
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _silence_stderr() -> None:
+    """Send this worker's standard error to the null device.
+
+    CPython writes some deaths straight to file descriptor 2, whatever
+    ``faulthandler`` says: out of memory while raising ``MemoryError`` it
+    prints "Fatal Python error" and every thread's stack, then aborts. The
+    parent reports the death as a warning; the dump would only bury it.
+    """
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    os.dup2(null, 2)
+    os.close(null)
 
 
 def _private_memory() -> int:

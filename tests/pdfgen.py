@@ -5,7 +5,8 @@ an optional document title, author, creation date and XMP packet, image-only pag
 labels, RC4 (40-bit, revision 2) encryption with a user password, and
 "inflation bombs": a small file whose content stream inflates to hundreds of
 megabytes (``padding``), and files whose objects refer to each other in a loop
-(``reference_loop_pdf``). Output is deterministic: the same call gives the same bytes.
+(``reference_loop_pdf``, ``self_length_pdf``, ``page_labels_loop_pdf``), and
+forms drawing forms many times over (``form_tree_pdf``). Output is deterministic: the same call gives the same bytes.
 """
 
 from __future__ import annotations
@@ -297,5 +298,78 @@ def reference_loop_pdf(where: str = "Contents") -> bytes:
             b"5 0 R",
             f"<< /Length {len(text)} >>\nstream\n".encode() + text + b"\nendstream",
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
+
+
+_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+
+
+def _text_stream(text: str, extra: bytes = b"") -> bytes:
+    content = f"BT /F1 11 Tf 72 770 Td ({text}) Tj ET".encode() + extra
+    return f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream"
+
+
+def form_tree_pdf(levels: int, repeats: int, text: str = "Forms", last: str = "Leaf") -> bytes:
+    """A one-page PDF whose page says ``text`` and draws form 1 once; form n draws
+    form n + 1 ``repeats`` times, and the last of ``levels`` forms says ``last``.
+
+    No loop, but ``repeats ** (levels - 1)`` drawings of the last form: 9
+    levels of 8 is 16.7 million from 2.5 KB.
+    """
+    first_form = 6
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> /XObject << /X 6 0 R >> >> /Contents 5 0 R >>",
+        _FONT,
+        _text_stream(text, b" /X Do"),
+    ]
+    for level in range(levels):
+        number = first_form + level
+        if level < levels - 1:
+            content = b"/X Do " * repeats
+            xobjects = f"/XObject << /X {number + 1} 0 R >> ".encode()
+        else:
+            content = f"BT /F1 11 Tf 72 700 Td ({last}) Tj ET".encode()
+            xobjects = b""
+        bodies.append(
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> "
+            + xobjects
+            + f">> /Length {len(content)} >>\nstream\n".encode()
+            + content
+            + b"\nendstream"
+        )
+    return _assemble(bodies)
+
+
+def self_length_pdf(text: str = "Self length") -> bytes:
+    """A one-page PDF whose content stream, object 5, gives ``/Length 5 0 R``: its
+    length is itself, so reading the stream needs the stream first."""
+    content = f"BT /F1 11 Tf 72 770 Td ({text}) Tj ET".encode()
+    return _assemble(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+            _FONT,
+            b"<< /Length 5 0 R >>\nstream\n" + content + b"\nendstream",
+        ]
+    )
+
+
+def page_labels_loop_pdf(text: str = "Labelled") -> bytes:
+    """A one-page PDF whose ``/PageLabels`` tree, object 6, is its own only kid."""
+    return _assemble(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /PageLabels 6 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+            _FONT,
+            _text_stream(text),
+            b"<< /Kids [6 0 R] >>",
         ]
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import page, settings_for
+from pdfgen import text_pdf
 
 from chcsearch.discover import detect_generator, scan_site
 from chcsearch.errors import SiteError
@@ -127,3 +128,62 @@ def test_a_file_instead_of_a_site_folder_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "file.md").write_text("x")
     with pytest.raises(SiteError, match="is not a folder"):
         scan_site(tmp_path / "file.md")
+
+
+OFF_SITE = "would send result links off the site, so it was ignored and links start at /."
+
+
+@pytest.mark.parametrize(
+    "baseurl",
+    ['"/\\\\evil.example"', '"/\\t/evil.example"', '"//evil.example"', '"\\\\evil.example"'],
+)
+def test_a_jekyll_baseurl_that_leads_off_the_site_is_ignored_with_a_warning(
+    make_site: MakeSite, index_dir: Path, baseurl: str
+) -> None:
+    site = make_site(
+        {
+            "_config.yml": f"title: T\nbaseurl: {baseurl}\n",
+            "p.md": page("Page", "Baseurltest words.", resources="\n  - path: /assets/r.pdf"),
+            "assets/r.pdf": text_pdf([["Baseurltest report"]]),
+        }
+    )
+    scan = scan_site(site)
+    assert scan.config.baseurl == ""
+    [problem] = [p for p in scan.problems if p.kind == "bad-value"]
+    assert problem.src_path == "_config.yml"
+    assert problem.message.startswith("baseurl: '") and OFF_SITE in problem.message
+    build_index(settings_for(site, index_dir))
+    urls = {d["url"] for d in stored_documents(IndexStore(index_dir).open_current())}
+    assert urls and all(url.startswith("/") and url[1:2] not in "/\\" for url in urls), urls
+    assert "/p.html" in urls
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("https://example.org/\\\\evil.example/", ""),
+        ("https:/\\\\evil.example/", ""),
+        ("/\\\\evil.example", ""),
+        ("https://example.org/docs/", "/docs"),
+        ("/docs/", "/docs"),
+    ],
+)
+def test_a_hugo_baseurl_path_gets_the_same_rules(
+    make_site: MakeSite, base: str, expected: str
+) -> None:
+    site = make_site({"hugo.toml": f'baseURL = "{base}"\n', "content/_index.md": page("Home")})
+    scan = scan_site(site)
+    assert scan.config.baseurl == expected
+    problems = [p for p in scan.problems if p.kind == "bad-value"]
+    if expected:
+        assert not problems
+    else:
+        [problem] = problems
+        assert problem.src_path == "hugo.toml" and problem.message.startswith("baseURL: '")
+        assert OFF_SITE in problem.message and "http:// or https:// address" in problem.message
+
+
+def test_a_jekyll_baseurl_without_its_slash_is_still_a_path(make_site: MakeSite) -> None:
+    site = make_site({"_config.yml": "baseurl: docs\n", "index.md": page("Home")})
+    scan = scan_site(site)
+    assert scan.config.baseurl == "/docs" and not scan.problems

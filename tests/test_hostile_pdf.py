@@ -5,7 +5,8 @@ A few hundred kilobytes that inflate to 200 MB are each given up with a
 rest of the site is indexed, and the indexing process with all its PDF
 workers stays within a gigabyte. A few hundred bytes whose objects refer to
 each other in a loop get a ``pdf-corrupt`` warning at once, not after the
-time limit.
+time limit. A few kilobytes of forms drawing forms millions of times cost only
+the rest of their page's forms.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ import pytest
 from helpers import page, run_cli, run_cli_measured
 from hypothesis import given
 from hypothesis import strategies as st
-from pdfgen import inflating_pdf, reference_loop_pdf, text_pdf
+from pdfgen import (
+    form_tree_pdf,
+    inflating_pdf,
+    page_labels_loop_pdf,
+    reference_loop_pdf,
+    self_length_pdf,
+    text_pdf,
+)
 from pdfminer import pdftypes
 from pdfminer.lzw import lzwdecode
 from pdfminer.pdftypes import PDFObjRef
@@ -34,6 +42,8 @@ from chcsearch.cache import ExtractionCache
 from chcsearch.config import DEFAULT_PDF_MEMORY_MB, resolve_index_settings
 from chcsearch.errors import ConfigError
 from chcsearch.extract import (
+    MAX_FORM_DEPTH,
+    MAX_FORMS_PER_PAGE,
     MAX_REFERENCE_HOPS,
     ExtractOptions,
     PdfJob,
@@ -42,6 +52,7 @@ from chcsearch.extract import (
     _bounded_references,
     _BoundedZlib,
     _death_problem,
+    _new_pool,
     _StreamTooLarge,
     extract_pdf,
     extract_pdfs,
@@ -404,3 +415,122 @@ def test_a_site_with_a_reference_loop_pdf_is_indexed_without_waiting_for_the_tim
     assert "pdf-timeout" not in result.stderr
     found = run_cli("query", "quillwort", "--index", index, "-f", "json")
     assert found.returncode == 0 and "assets/review.pdf" in found.stdout
+
+
+def test_a_stream_whose_length_is_itself_is_a_reference_loop(tmp_path: Path) -> None:
+    path = _write(tmp_path, "self.pdf", self_length_pdf())
+    text, timed_out = extract_pdf(str(path), "sha", ExtractOptions(timeout=60))
+    assert not timed_out and text.page_count == 0
+    [problem] = text.problems
+    assert problem.kind == "pdf-corrupt"
+    assert "it has a reference loop (5 0 R -> 5 0 R)" in problem.message
+    assert "RecursionError" not in problem.message
+
+
+def test_a_page_labels_loop_costs_only_the_labels(tmp_path: Path) -> None:
+    path = _write(tmp_path, "labels.pdf", page_labels_loop_pdf("Labelled quillwort"))
+    text, timed_out = extract_pdf(str(path), "sha", ExtractOptions(timeout=60))
+    assert not timed_out
+    assert text.pages == ("Labelled quillwort",) and text.labels == ()
+    [problem] = text.problems
+    assert (problem.kind, problem.message) == (
+        "pdf-corrupt",
+        "PDF's page labels (/PageLabels) could not be read: it has a reference loop "
+        "(6 0 R is met twice). Its pages are numbered 1, 2, 3... instead; the text was "
+        "indexed. Re-export the file to keep its page labels.",
+    )
+
+
+def test_page_labels_without_a_loop_are_read_as_before(tmp_path: Path) -> None:
+    data = text_pdf(
+        [["Alpha"], ["Beta"], ["Gamma"]], page_labels=[(0, "r", "", 1), (2, "D", "A-", 7)]
+    )
+    text, _ = extract_pdf(str(_write(tmp_path, "l.pdf", data)), "sha", ExtractOptions(timeout=60))
+    assert text.labels == ("i", "ii", "A-7") and not text.problems
+
+
+def test_the_form_bomb_is_tiny_and_draws_millions_of_forms() -> None:
+    data = form_tree_pdf(9, 8)
+    assert len(data) < 3000 and data.count(b"/X Do") == 8 * 8 + 1
+    assert 8**8 > 16_000_000
+
+
+def test_forms_drawn_millions_of_times_cost_only_the_rest_of_their_page(tmp_path: Path) -> None:
+    path = _write(tmp_path, "dag.pdf", form_tree_pdf(9, 8, text="Quillwort survey"))
+    text, timed_out = extract_pdf(str(path), "sha", ExtractOptions(timeout=60))
+    assert not timed_out and text.seconds < 20
+    assert text.page_count == 1 and text.pages[0].startswith("Quillwort survey")
+    [problem] = text.problems
+    assert problem.kind == "pdf-corrupt"
+    assert problem.message.startswith(
+        "page(s) 1 draw forms (Form XObjects) nested or repeated beyond the limit "
+        f"(more than {MAX_FORMS_PER_PAGE:,} forms drawn on one page), so the rest of those "
+        "pages' forms was not read; the rest of the file was indexed."
+    )
+
+
+def test_forms_nested_too_deep_are_not_drawn(tmp_path: Path) -> None:
+    deep = _write(tmp_path, "deep.pdf", form_tree_pdf(MAX_FORM_DEPTH + 1, 1, last="Deepest"))
+    text, _ = extract_pdf(str(deep), "sha", ExtractOptions(timeout=60))
+    assert text.pages[0].startswith("Forms") and "Deepest" not in text.pages[0]
+    [problem] = text.problems
+    assert f"(forms nested more than {MAX_FORM_DEPTH} deep)" in problem.message
+
+    within = _write(tmp_path, "within.pdf", form_tree_pdf(MAX_FORM_DEPTH, 1, last="Deepest"))
+    text, _ = extract_pdf(str(within), "sha", ExtractOptions(timeout=60))
+    assert "Deepest" in text.pages[0] and not text.problems
+
+
+def test_forms_drawn_a_few_times_are_all_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, "forms.pdf", form_tree_pdf(3, 3, last="Leaf"))
+    text, _ = extract_pdf(str(path), "sha", ExtractOptions(timeout=60))
+    assert text.pages[0].count("Leaf") == 9 and not text.problems
+
+
+def test_a_pdf_worker_writes_nothing_to_standard_error(capfd: pytest.CaptureFixture[str]) -> None:
+    # CPython's "Fatal Python error" dump goes straight to file descriptor 2
+    executor = _new_pool(1, 0)
+    try:
+        assert executor.submit(os.write, 2, b"Fatal Python error: dump\n").result() > 0
+    finally:
+        executor.shutdown()
+    assert "Fatal Python error" not in capfd.readouterr().err
+
+
+def test_a_site_with_form_bombs_and_loops_is_indexed_with_named_warnings(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    pdfs = {
+        "dag.pdf": form_tree_pdf(9, 8, text="Formbomb opening words"),
+        "self.pdf": self_length_pdf(),
+        "labels.pdf": page_labels_loop_pdf("Labelloop quillwort"),
+        "review.pdf": text_pdf([["Waiting times review"]], title="Review"),
+    }
+    site = make_site(
+        {
+            "_config.yml": "title: Hostile\n",
+            "reports.md": page(
+                "Reports",
+                "Four reports.",
+                resources="".join(f"\n  - path: /assets/{n}" for n in pdfs),
+            ),
+            **{f"assets/{name}": data for name, data in pdfs.items()},
+        }
+    )
+    index = str(tmp_path / "index")
+    result = run_cli("index", str(site), "--index", index, "--jobs", "2", "--pdf-timeout", "60")
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    assert "pdf-timeout" not in err and "pdf-too-large" not in err
+    assert "assets/dag.pdf: [pdf-corrupt] page(s) 1 draw forms (Form XObjects) nested or" in err
+    assert "assets/self.pdf: [pdf-corrupt] PDF could not be read: it has a reference loop" in err
+    assert "assets/labels.pdf: [pdf-corrupt] PDF's page labels (/PageLabels) could not" in err
+    for crash in ("Fatal Python error", "Traceback", "RecursionError", "Thread 0x"):
+        assert crash not in err
+    for word, pdf in (
+        ("formbomb", "dag.pdf"),
+        ("labelloop", "labels.pdf"),
+        ("waiting", "review.pdf"),
+    ):
+        found = run_cli("query", word, "--index", index, "-f", "json")
+        assert found.returncode == 0 and f"assets/{pdf}" in found.stdout, word
