@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from helpers import page, settings_for
 
+import chcsearch
 from chcsearch.config import IndexSettings
 from chcsearch.ingest import build_index
 from chcsearch.model import BuildSummary
@@ -278,3 +279,27 @@ def test_with_the_server_stopped_the_box_says_so(
         if p.startswith("console error: Failed to load resource: net::ERR_CONNECTION_REFUSED")
     ]
     assert problems == network
+
+
+def test_links_that_lead_elsewhere_or_run_script_become_hash(tab: tuple[Any, list[str]]) -> None:
+    source = (Path(chcsearch.__file__).parent / "static" / "chcsearch.js").read_text()
+    function = re.search(r"function safeUrl\(url\) \{.*?\n  \}", source, re.S)
+    assert function is not None
+    browser_tab, problems = tab
+    browser_tab.goto("about:blank")
+    cases = {
+        "/hub/stroke.html": "/hub/stroke.html",
+        "/assets/r.pdf#page=3": "/assets/r.pdf#page=3",
+        "https://reports.example.org/a.html": "https://reports.example.org/a.html",
+        "page.html": "page.html",
+        "javascript:alert(1)": "#",
+        "JAVASCRIPT:alert(1)": "#",
+        "java\nscript:alert(1)": "#",
+        "//evil.example/x": "#",
+        "/\\evil.example/x": "#",
+        "https:///evil": "#",
+        "data:text/html,x": "#",
+    }
+    found = browser_tab.evaluate(f"(urls) => urls.map({function.group(0)})", list(cases))
+    assert dict(zip(cases, found, strict=True)) == cases
+    assert problems == []

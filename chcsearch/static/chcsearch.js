@@ -52,7 +52,11 @@
 
   function safeUrl(url) {
     var value = String(url || "");
-    return /^(https?:\/\/|\/|#|\.{0,2}\/)/i.test(value) || /^[\w%.-]+(\/|$)/.test(value) ? value : "#";
+    // "//host" and "/\host" lead to another host; control characters hide a scheme
+    if (/[\u0000-\u001f\u007f\\]/.test(value) || /^\/\//.test(value)) {
+      return "#";
+    }
+    return /^(https?:\/\/[^\/]|\/|#|\.{0,2}\/)/i.test(value) || /^[\w%.-]+(\/|$)/.test(value) ? value : "#";
   }
 
   function SearchBox(input) {
