@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT, TEST_CACHE, corpus_path, settings_for
+from helpers import PROJECT, TEST_CACHE, corpus_path, settings_for, write_files
 
 from chcsearch.config import IndexSettings
 from chcsearch.ingest import build_index
@@ -50,16 +50,7 @@ def make_site(tmp_path: Path) -> Callable[[Mapping[str, str | bytes]], Path]:
     """Write a site from ``{relative path: text or bytes}`` and return its folder."""
 
     def make(files: Mapping[str, str | bytes], name: str = "site") -> Path:
-        root = tmp_path / name
-        for rel, content in files.items():
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-        root.mkdir(parents=True, exist_ok=True)
-        return root
+        return write_files(tmp_path / name, files)
 
     return make
 

@@ -32,6 +32,19 @@ def settings_for(site: Path, index_dir: Path, **overrides: object) -> IndexSetti
     return IndexSettings(**values)  # type: ignore[arg-type]
 
 
+def write_files(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write ``{relative path: text or bytes}`` under ``root`` (made if missing); return it."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
 def page(title: str, body: str = "Some text.", **front: object) -> str:
     """A Markdown page with YAML front matter (values written as given)."""
     lines = ["---", f"title: {title}"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import page, run_cli, run_cli_measured
+from helpers import page, run_cli, run_cli_measured, write_files
 from pdfgen import inflating_pdf, text_pdf
 
 pytestmark = [
@@ -89,7 +89,7 @@ def hostile_run(
     files["assets/survey.pdf"] = text_pdf(
         [["Medlar survey"], ["Medlars ripen after the first frost."]], title="Medlar Survey"
     )
-    _write_site(site, files)
+    write_files(site, files)
     descriptor = os.open(os.fsencode(site) + b"/" + NOT_UTF8_NAME, os.O_CREAT | os.O_WRONLY)
     os.write(descriptor, page("Bad name", "Bad name body.").encode())
     os.close(descriptor)
@@ -111,16 +111,6 @@ def hostile_run(
     return HostileRun(index, result.returncode, result.stderr, peak, seconds, status.stdout)
 
 
-def _write_site(root: Path, files: dict[str, str | bytes]) -> None:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-
-
 def _found(index: str, words: str) -> list[str]:
     result = run_cli("query", words, "--index", index, "--format", "json", "--flat")
     assert result.returncode == 0, result.stderr
@@ -131,14 +121,14 @@ def test_adding_the_hostile_files_to_an_indexed_site_loses_nothing(tmp_path: Pat
     site, index = tmp_path / "site", str(tmp_path / "index")
     normal: dict[str, str | bytes] = {**NORMAL}
     normal["assets/survey.pdf"] = text_pdf([["Medlar survey"], ["Medlars ripen after frost."]])
-    _write_site(site, normal)
+    write_files(site, normal)
     assert run_cli("index", str(site), "--index", index, "-q").returncode == 0
     questions = ("gooseberry", "elderflowers", "quince orchards", "medlars")
     before = {words: _found(index, words) for words in questions}
     assert all(before.values())
 
-    _write_site(site, {**HOSTILE, "bomb-page.md": BOMB_PAGE})
-    _write_site(site, {"assets/bomb.pdf": inflating_pdf(200, filler=b"0 0 m 1 1 l S\n")})
+    write_files(site, {**HOSTILE, "bomb-page.md": BOMB_PAGE})
+    write_files(site, {"assets/bomb.pdf": inflating_pdf(200, filler=b"0 0 m 1 1 l S\n")})
     descriptor = os.open(os.fsencode(site) + b"/" + NOT_UTF8_NAME, os.O_CREAT | os.O_WRONLY)
     os.close(descriptor)
     result = run_cli("index", str(site), "--index", index, "--jobs", "2")
