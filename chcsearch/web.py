@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import html
 import json
@@ -38,6 +39,7 @@ import logging
 import math
 import os
 import re
+import sys
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -76,6 +78,10 @@ MAX_HEAD_BYTES = 16 * 1024
 MAX_HEADERS = 100
 #: Open connections one server process keeps; more are answered 503 (``server_options``).
 MAX_CONNECTIONS = 1000
+#: Requests one connection may have waiting for their answers (browsers send one at a time).
+MAX_PIPELINED = 16
+#: The longest an app that does not say (``app.state.answer_seconds``) may take to make an answer.
+DEFAULT_ANSWER_SECONDS = 30.0
 #: Costly-looking searches that may wait, beside ``max_queue`` plain ones: those with a
 #: wildcard (``strok*``, ``wom?n``) or longer than ``LONG_QUERY_CHARS``.
 MAX_COSTLY_QUEUE = 8
@@ -423,6 +429,8 @@ def create_app(settings: ServeSettings) -> Starlette:
             Exception: server_error,
         },
     )
+    # the longest an answer may take to make: two time limits waiting, one searching
+    app.state.answer_seconds = 3 * settings.time_limit
     app.router.redirect_slashes = False  # its redirect would echo the request's Host header
     # Outside Starlette's own error middleware, so that its 500s are covered too.
     app.middleware_stack = _Hardened(app.build_middleware_stack(), security_headers(settings))
@@ -553,6 +561,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
       if that is not all sent within the same timeout the connection is
       dropped (``abort``: a close would wait for the unsent bytes, and so
       keep the connection and its place among ``limit_concurrency``).
+    - waiting for an answer to be sent: once a whole request is in, its
+      answer must be sent within the keep-alive timeout plus the longest the
+      app may take to make it (``app.state.answer_seconds``: for chcsearch
+      three times the search time limit, two waiting and one searching; 30 s
+      for another app), else the connection is dropped. This holds however
+      the answer is stuck (a client that takes nothing, pipelined answers
+      waiting behind it, file reads waiting for a thread).
 
     The API takes
     no request bodies: a request that announces one (``Content-Length`` above
@@ -565,6 +580,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     _timer: asyncio.TimerHandle | None = None  # waiting for a request
     _send_timer: asyncio.TimerHandle | None = None  # waiting for an answer to be taken
+    _answer_timer: asyncio.TimerHandle | None = None  # waiting for an owed answer to be sent
     _request_begun = False  # between a request's first byte and its end
     _head_bytes = 0  # bytes of the request head still arriving (see _count_heads)
     _head_tail = b""  # its last three bytes, where a blank line may have begun
@@ -579,6 +595,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.max_connections = self.limit_concurrency or MAX_CONNECTIONS
+        self._cycles: list[Any] = []  # requests whose answers are not complete, oldest first
+        self._answer_seconds = _answer_seconds(self.app)
         self.limit_concurrency = None  # uvicorn's check answers in text/plain: ours is below
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -593,9 +611,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_timer()
-        if self._send_timer is not None:
-            self._send_timer.cancel()
-            self._send_timer = None
+        for timer in (self._send_timer, self._answer_timer):
+            if timer is not None:
+                timer.cancel()
+        self._send_timer = self._answer_timer = None
+        # uvicorn tells only the last request parsed; an earlier pipelined one may be the one
+        # running, and would write to the closed transport
+        self.pipeline.clear()
+        for cycle in self._cycles:
+            if not cycle.response_complete:
+                cycle.disconnected = True
+            cycle.message_event.set()
+        self._cycles.clear()
         super().connection_lost(exc)
 
     def pause_writing(self) -> None:
@@ -618,7 +645,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         """After an answer: the timer for the next request in place of uvicorn's keep-alive
         timer, which any byte (even a blank line) would cancel for good."""
+        if self._answer_timer is not None:
+            self._answer_timer.cancel()
+            self._answer_timer = None
         super().on_response_complete()
+        self._cycles = [cycle for cycle in self._cycles if not cycle.response_complete]
+        if self._cycles:  # a pipelined request is owed its answer
+            self._arm_answer_timer()
         if self.timeout_keep_alive_task is not None:  # no pipelined request is waiting
             self._unset_keepalive_if_required()
             self._arm_timer()
@@ -680,12 +713,35 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if len(self.tasks) >= self.max_connections:  # answers still running for gone clients
             self._refuse(503, _MESSAGES[503], [(b"retry-after", b"1")])
             raise _Refused
+        if len(self._cycles) >= MAX_PIPELINED:
+            self._refuse(
+                503,
+                f"more than {MAX_PIPELINED} requests are waiting for their answers on this "
+                "connection; read the answers before sending more",
+                [(b"retry-after", b"1")],
+            )
+            raise _Refused
         super().on_headers_complete()
+        if self.cycle is not None:
+            self._cycles.append(self.cycle)
 
     def on_message_complete(self) -> None:
         self._request_begun = False
         self._disarm_timer()
         super().on_message_complete()
+        self._arm_answer_timer()
+
+    def _arm_answer_timer(self) -> None:
+        if self._answer_timer is None:
+            self._answer_timer = self.loop.call_later(
+                self.timeout_keep_alive + self._answer_seconds, self._answer_too_slow
+            )
+
+    def _answer_too_slow(self) -> None:
+        """An owed answer was not sent in time: drop the connection (``connection_lost``
+        stops every answer of it, and its place is freed at once)."""
+        self._answer_timer = None
+        self.transport.abort()
 
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, _MESSAGES[400])
@@ -701,6 +757,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _too_slow(self) -> None:
         self._timer = None
+        if _unsent_bytes(self.transport):
+            # answers it has not taken (uvloop hands them to libuv without pause_writing,
+            # so the send timer may not run): a close would wait for them for ever
+            self.transport.abort()
+            return
         if self.transport.is_closing():
             return
         if self._request_begun or self._head_bytes:
@@ -764,6 +825,34 @@ def protocol_error(
         body,
     ]
     return b"".join(lines)
+
+
+def _unsent_bytes(transport: asyncio.Transport) -> int:
+    """Bytes written to ``transport`` that the client has not taken: the transport's own
+    buffer and, on Linux, the kernel's send queue (``SIOCOUTQ``)."""
+    unsent = transport.get_write_buffer_size()
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sys.platform.startswith("linux"):
+        import fcntl
+        import termios
+
+        with contextlib.suppress(OSError, ValueError):
+            queued = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+            unsent += int.from_bytes(queued, sys.byteorder)
+    return unsent
+
+
+def _answer_seconds(app: Any) -> float:
+    """``state.answer_seconds`` of the app, found through the middleware wrapping it."""
+    for _ in range(16):
+        state = getattr(app, "state", None)
+        seconds = getattr(state, "answer_seconds", None) if state is not None else None
+        if isinstance(seconds, (int, float)) and math.isfinite(seconds):
+            return float(seconds)
+        app = getattr(app, "app", None)
+        if app is None:
+            break
+    return DEFAULT_ANSWER_SECONDS
 
 
 def server_options(

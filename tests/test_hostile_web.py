@@ -37,7 +37,7 @@ from chcsearch.config import IndexSettings, ServeSettings
 from chcsearch.ingest import build_index
 from chcsearch.model import BuildSummary
 from chcsearch.query import Searcher
-from chcsearch.web import ApiError, _Slot, create_app, looks_costly, server_options
+from chcsearch.web import MAX_PIPELINED, ApiError, _Slot, create_app, looks_costly, server_options
 
 SECURITY = ("content-security-policy", "x-content-type-options", "referrer-policy")
 PROTOCOL_SECURITY = {
@@ -243,12 +243,12 @@ def test_blank_lines_after_an_answer_do_not_stop_the_idle_timer(server: ThreadSe
 
 
 def hog(port: int) -> socket.socket:
-    """A connection that asks for 1,000 answers of 10 KB in one write (more than the kernel
-    buffers: at most 4 MB for each socket on Linux) and never reads them."""
+    """A connection that asks for as many answers of 10 KB as it may queue, in one write, and
+    never reads them (they fill the kernel's buffers; the rest waits in the server)."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
     sock.connect(("127.0.0.1", port))
-    sock.sendall(b"GET /static/chcsearch.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 1000)
+    sock.sendall(b"GET /static/chcsearch.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * MAX_PIPELINED)
     return sock
 
 
@@ -693,14 +693,28 @@ def test_server_options_can_be_pickled_for_worker_processes(index_dir: Path) -> 
 
 
 def test_pipelined_requests_in_one_write_are_all_answered(server: ThreadServer) -> None:
-    padding = "X-Padding: " + "p" * 400 + "\r\n"  # 50 heads of ~450 bytes: 22 KB in one write
+    padding = "X-Padding: " + "p" * 400 + "\r\n"  # heads of ~450 bytes: 7 KB in one write
     one = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n{padding}\r\n"
     last = f"GET /api/search?q=stroke HTTP/1.1\r\nHost: 127.0.0.1\r\n{padding}Connection: close\r\n\r\n"
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
-        sock.sendall((one * 49 + last).encode())
+        sock.sendall((one * (MAX_PIPELINED - 1) + last).encode())
         raw = read_until_closed(sock, timeout=10)
-    assert raw.count(b"HTTP/1.1 200 OK\r\n") == 50 and b"HTTP/1.1 4" not in raw
+    assert raw.count(b"HTTP/1.1 200 OK\r\n") == MAX_PIPELINED and b"HTTP/1.1 4" not in raw
     assert raw.rstrip().endswith(b"}")  # the search's answer, last and whole
+
+
+def test_more_pipelined_requests_than_a_connection_may_queue_are_refused(
+    server: ThreadServer,
+) -> None:
+    one = b"GET /static/chcsearch.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(one * 1000)  # and reads nothing until the server has answered
+        raw = read_until_closed(sock, timeout=10)
+    assert raw.count(b"HTTP/1.1 503") == 1 and is_protocol_refusal(
+        Answer(raw[raw.index(b"HTTP/1.1 503") :]), 503
+    )
+    assert b"read the answers before sending more" in raw
+    assert get(server.port, "/healthz").status == 200
 
 
 def test_a_refusal_in_the_middle_of_pipelined_requests_ends_the_connection_cleanly(
