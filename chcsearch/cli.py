@@ -491,6 +491,14 @@ def serve_command(
             "answer untaken, 0.1 to 300 [5].",
         ),
     ] = None,
+    site_url: Annotated[
+        str | None,
+        typer.Option(
+            "--site-url",
+            help="The site's public address that result links start with, e.g. "
+            "https://example.org [the site's own url/baseURL, if indexed].",
+        ),
+    ] = None,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log every request on stderr.")
     ] = False,
@@ -526,6 +534,7 @@ def serve_command(
                 "max_queue": max_queue,
                 "frame_ancestors": frame_ancestors or (),
                 "idle_timeout": idle_timeout,
+                "site_url": site_url,
                 "collection": collection,
             },
             env=os.environ,

@@ -85,6 +85,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "idle_timeout": ("CHCSEARCH_IDLE_TIMEOUT", "seconds"),
     "extractor": ("CHCSEARCH_EXTRACTOR", "extractor"),
     "ocr": ("CHCSEARCH_OCR", "bool"),
+    "site_url": ("CHCSEARCH_SITE_URL", "site_url"),
 }
 
 
@@ -167,6 +168,17 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
                 f"{origin}: frame_ancestors must be none, or self and/or origins, got {raw!r}."
             )
         return sources
+    if kind == "site_url":
+        from .sources import normalize_site_url
+
+        address = normalize_site_url(raw) if isinstance(raw, str) else None
+        if address is None:
+            raise ConfigError(
+                f"{origin}: site_url {raw!r} is not a site's public address; give an http:// "
+                "or https:// address with a host and no query, such as https://example.org "
+                "or https://example.org/docs."
+            )
+        return address
     if kind == "megabytes":
         try:
             megabytes = int(str(raw).strip())
@@ -249,6 +261,7 @@ def _layered(
         "idle_timeout": 5.0,
         "extractor": None,  # what the index was built with, else pdfminer
         "ocr": None,  # likewise: what the index was built with, else off
+        "site_url": "",  # what the index recorded from the site's config, else none
     }
     if config_path is None and env.get("CHCSEARCH_CONFIG"):
         config_path = cwd / env["CHCSEARCH_CONFIG"]
@@ -335,7 +348,9 @@ class ServeSettings:
     answered 503 at once); ``frame_ancestors`` the CSP sources allowed to frame
     the pages (``'none'``, ``'self'`` or origins); ``idle_timeout`` the seconds
     a connection may sit idle, take to send a request, or leave an answer untaken
-    (0.1 to 300).
+    (0.1 to 300). ``site_url`` is the site's public address that result links
+    start with (``""``: the one the index recorded from the site's config, if any;
+    without one, links are paths and ``serve`` serves the indexed files at them).
     """
 
     index_dir: Path
@@ -351,6 +366,7 @@ class ServeSettings:
     max_queue: int = 64
     frame_ancestors: tuple[str, ...] = ("'none'",)
     idle_timeout: float = 5.0
+    site_url: str = ""
 
 
 def resolve_serve_settings(
@@ -373,4 +389,5 @@ def resolve_serve_settings(
         max_queue=values["max_queue"],
         frame_ancestors=tuple(values["frame_ancestors"]),
         idle_timeout=values["idle_timeout"],
+        site_url=values["site_url"],
     )

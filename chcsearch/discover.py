@@ -41,6 +41,7 @@ import yaml
 
 from .errors import SiteError
 from .model import Problem, SourceFile
+from .sources import normalize_site_url
 from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 if sys.version_info >= (3, 11):
@@ -93,6 +94,8 @@ class SiteConfig:
     content_dir: str = ""
     static_dirs: tuple[str, ...] = ()
     ugly_urls: bool = False
+    #: The site's public address (Jekyll ``url`` + ``baseurl``, Hugo ``baseURL``), or "".
+    site_url: str = ""
 
     def public_url(self, public_path: str) -> str:
         """The URL of a static file published at ``public_path``."""
@@ -241,6 +244,8 @@ def load_site_config(root: Path, generator: str = "auto") -> tuple[SiteConfig, l
     if generator == "jekyll":
         baseurl, problem = _base_path(data.get("baseurl"), "baseurl", config_name, hugo=False)
         problems += [problem] if problem else []
+        origin = data.get("url")
+        site_url = normalize_site_url(origin) if isinstance(origin, str) else None
         collections_raw = data.get("collections") or {}
         collections: dict[str, Mapping[str, Any]] = {}
         if isinstance(collections_raw, list):
@@ -258,6 +263,7 @@ def load_site_config(root: Path, generator: str = "auto") -> tuple[SiteConfig, l
                 exclude=JEKYLL_DEFAULT_EXCLUDES + _str_list(data.get("exclude")),
                 include=_str_list(data.get("include")),
                 collections=collections,
+                site_url=site_url + baseurl if site_url else "",
             ),
             problems,
         )
@@ -274,6 +280,7 @@ def load_site_config(root: Path, generator: str = "auto") -> tuple[SiteConfig, l
             content_dir=str(data.get("contentDir") or "content"),
             static_dirs=static,
             ugly_urls=bool(data.get("uglyURLs") or data.get("uglyurls")),
+            site_url=normalize_site_url(data[key]) or "" if isinstance(data.get(key), str) else "",
         ),
         problems,
     )

@@ -1302,6 +1302,19 @@ def stored_documents(generation: Generation, **terms: str) -> list[dict[str, Any
         ix.close()
 
 
+def stored_links(generation: Generation) -> list[tuple[str, str, str]]:
+    """``(source, url, kind)`` of every document, read one document at a time."""
+    ix = open_whoosh(generation)
+    try:
+        with ix.searcher() as searcher:
+            return [
+                (str(doc.get(S.SOURCE, "")), str(doc.get(S.URL, "")), str(doc.get(S.KIND, "")))
+                for doc in searcher.all_stored_fields()
+            ]
+    finally:
+        ix.close()
+
+
 _RUN_NUMBERS = ("seconds", "files_read", "pdfs_extracted")
 
 

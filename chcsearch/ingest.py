@@ -514,7 +514,11 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
         # a PDF read now is recorded even when it gave no document (it failed
         # again under a higher limit, say), so the next run does not read it again
         pdfs_read = any(s.read_now for s in pdfs.values())
-        changed = bool(to_write or to_delete or pdfs_read) or previous is None
+        changed = (
+            bool(to_write or to_delete or pdfs_read)
+            or previous is None
+            or previous.meta().get("site_url", "") != scan.config.site_url
+        )
         problems = [
             *scan.problems,
             *(p for s in pages.values() for p in s.problems),
@@ -585,6 +589,7 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                         "site": str(settings.site.resolve()),
                         "generator": scan.config.generator,
                         "site_title": scan.config.title,
+                        "site_url": scan.config.site_url,
                         "extractor": options.key,
                         "extractor_name": options.extractor,
                         "ocr": options.ocr,

@@ -9,6 +9,11 @@ itself (``Searcher``).
 
 Endpoints: ``GET /api/search``, ``/api/suggest``, ``/api/status``,
 ``/healthz``, ``/openapi.json``; the box under ``/static/``; a page at ``/``.
+Result links start with the site's public address when one is set
+(``site_url``, else the one the index recorded from the site's config);
+without one they are paths, and every other path serves the indexed file
+whose link it is (PDFs with Range requests, pages' source files; see
+``chcsearch.sources``), and nothing else.
 Once a search has found the current index generation damaged, ``/healthz``
 and ``/api/status`` both answer 503 (the one error shape) until a new
 generation replaces it.
@@ -54,7 +59,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,6 +73,7 @@ from .deadline import Deadline
 from .errors import ChcSearchError, IndexDamagedError, SearchTimeoutError
 from .index import IndexStore
 from .query import Searcher
+from .sources import ServedFile, find_served, normalize_site_url, served_files, with_site_url
 
 STATIC_DIR = Path(__file__).parent / "static"
 KINDS = ("page", "pdf")
@@ -195,6 +201,7 @@ class _Service:
         self.status_limiter = anyio.CapacityLimiter(1)
         self._status: tuple[str, dict[str, Any]] | None = None
         self._cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self._published: tuple[str, str, dict[str, ServedFile]] | None = None
         #: The generation a search found damaged: ``/healthz`` answers 503 while it is current
         #: (other searches may still succeed on it: only some of its bytes may be wrong).
         self.damaged_generation: str | None = None
@@ -260,6 +267,31 @@ class _Service:
             if len(self._cache) > self.settings.result_cache:
                 self._cache.popitem(last=False)
         return result
+
+    async def published(self) -> tuple[str, dict[str, ServedFile]]:
+        """The address result links start with (``""``: none) and the files served at the
+        links' paths (none when links lead to the public site), once per generation."""
+        name = self.generation()
+        if self._published is None or self._published[0] != name:
+            self._published = await anyio.to_thread.run_sync(
+                self._read_published, limiter=self.status_limiter
+            )
+        return self._published[1], self._published[2]
+
+    def _read_published(self) -> tuple[str, str, dict[str, ServedFile]]:
+        from .index import stored_links
+
+        generation = self.store.open_current()
+        meta = generation.meta()
+        recorded = meta.get("site_url")
+        site_url = self.settings.site_url or (
+            normalize_site_url(recorded) or "" if isinstance(recorded, str) else ""
+        )
+        site = meta.get("site")
+        if site_url or not isinstance(site, str) or not site:
+            return generation.name, site_url, {}
+        files = served_files(Path(site), self.settings.index_dir, stored_links(generation))
+        return generation.name, site_url, files
 
     async def status(self) -> dict[str, Any]:
         """``index_status``, worked out once per generation, in a thread of its own."""
@@ -336,7 +368,9 @@ def create_app(settings: ServeSettings) -> Starlette:
             "page": _number(request, "page", 1, settings.max_page),
             "flat": _flag(request, "flat"),
         }
-        return JSONResponse(await service.search(params))
+        answer = await service.search(params)
+        site_url, _ = await service.published()
+        return JSONResponse(with_site_url(answer, site_url))
 
     async def suggest(request: Request) -> Response:
         text = _one(request, "q", max_chars=settings.max_query_chars) or ""
@@ -345,7 +379,9 @@ def create_app(settings: ServeSettings) -> Starlette:
         def work(searcher: Searcher, deadline: Deadline) -> list[dict[str, str]]:
             return searcher.suggest(text, limit=limit, deadline=deadline)
 
-        return JSONResponse({"query": text, "suggestions": await service.run(work) if text else []})
+        answer = {"query": text, "suggestions": await service.run(work) if text else []}
+        site_url, _ = await service.published()
+        return JSONResponse(with_site_url(answer, site_url))
 
     def refuse_if_damaged() -> None:
         if service.damaged():
@@ -371,6 +407,31 @@ def create_app(settings: ServeSettings) -> Starlette:
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(OPENAPI)
+
+    async def indexed_file(request: Request) -> Response:
+        _, files = await service.published()
+        served = find_served(files, request.scope["path"], request.scope.get("raw_path") or b"")
+        if served is None:
+            raise HTTPException(404)
+        if served.kind == "pdf":
+            return FileResponse(
+                served.abs_path,
+                media_type="application/pdf",
+                filename=served.abs_path.name,
+                content_disposition_type="inline",
+            )
+        if served.abs_path.suffix.lower() in (".html", ".htm"):
+            # the site's own markup, not ours: shown, never run, on this origin
+            policy = (
+                "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+                f"frame-ancestors {' '.join(settings.frame_ancestors)}"
+            )
+            return FileResponse(
+                served.abs_path,
+                media_type="text/html; charset=utf-8",
+                headers={"content-security-policy": policy},
+            )
+        return FileResponse(served.abs_path, media_type="text/plain; charset=utf-8")
 
     async def home(request: Request) -> Response:
         return HTMLResponse(HOME_PAGE.replace("{version}", html.escape(__version__)))
@@ -420,6 +481,8 @@ def create_app(settings: ServeSettings) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+            # last: an indexed file whose link is one of the paths above is not served
+            Route("/{path:path}", indexed_file, methods=["GET"]),
         ],
         middleware=middleware,
         exception_handlers={
@@ -883,6 +946,7 @@ def settings_environment(settings: ServeSettings) -> dict[str, str]:
         "CHCSEARCH_RESULT_CACHE": str(settings.result_cache),
         "CHCSEARCH_MAX_QUEUE": str(settings.max_queue),
         "CHCSEARCH_FRAME_ANCESTORS": " ".join(settings.frame_ancestors),
+        "CHCSEARCH_SITE_URL": settings.site_url,
     }
 
 
