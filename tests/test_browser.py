@@ -7,6 +7,7 @@ under ``CI=true``.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -67,10 +68,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Another site's origin, for a host page with the box (see host_site); the API allows it.
+HOST_PORT = _free_port()
+HOST_ORIGIN = f"http://127.0.0.1:{HOST_PORT}"
+
+
 class Server:
     """``chcsearch serve`` in a process of its own."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, *options: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -83,6 +89,7 @@ class Server:
             str(index_dir),
             "--port",
             str(self.port),
+            *options,
         ]
         self.process = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -106,7 +113,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def corpus_server(corpus_build: tuple[IndexSettings, BuildSummary]) -> Iterator[Server]:
-    server = Server(corpus_build[0].index_dir)
+    server = Server(corpus_build[0].index_dir, "--cors-origin", HOST_ORIGIN)
     yield server
     server.stop()
 
@@ -303,3 +310,210 @@ def test_links_that_lead_elsewhere_or_run_script_become_hash(tab: tuple[Any, lis
     found = browser_tab.evaluate(f"(urls) => urls.map({function.group(0)})", list(cases))
     assert dict(zip(cases, found, strict=True)) == cases
     assert problems == []
+
+
+HOST_CSS = """
+body { margin: 0; font: 15px/1.4 sans-serif; }
+.nav { display: flex; align-items: center; gap: 12px; height: 40px; padding: 0 12px;
+       background: #123; color: #fff; }
+.nav .grow { flex: 1; }
+.nav input { width: 180px; }
+main { padding: 12px; }
+"""
+
+
+@pytest.fixture(scope="module")
+def host_site(corpus_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Another site on its own origin, under a strict CSP: a 40 px flex navbar holding the box."""
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder = tmp_path_factory.mktemp("host")
+    server = corpus_server
+    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src {server.url};
+ style-src {HOST_ORIGIN} {server.url}; connect-src {server.url}">
+<link rel="stylesheet" href="{HOST_ORIGIN}/host.css">
+<link rel="stylesheet" href="{server.url}/static/chcsearch.css">
+<title>Host</title></head><body>
+<header class="nav"><a href="/">Home</a><span class="grow"></span>
+<input type="search" data-chcsearch aria-label="Search" placeholder="Search"></header>
+<main><p>{"Some page text. " * 200}</p></main>
+<script src="{server.url}/static/chcsearch.js" data-endpoint="{server.url}" defer></script>
+</body></html>"""
+    (folder / "index.html").write_text(html, encoding="utf-8")
+    (folder / "host.css").write_text(HOST_CSS, encoding="utf-8")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", HOST_PORT), functools.partial(Quiet, directory=str(folder))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield HOST_ORIGIN + "/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)])
+def test_the_panel_floats_over_the_host_page_inside_the_viewport(
+    host_site: str, tab: tuple[Any, list[str]], size: tuple[int, int]
+) -> None:
+    browser_tab, problems = tab
+    width, height = size
+    browser_tab.set_viewport_size({"width": width, "height": height})
+    browser_tab.goto(host_site)
+    header = browser_tab.locator("header.nav")
+    before = header.bounding_box()
+    main_before = browser_tab.locator("main").bounding_box()
+    _type(browser_tab, "stroke")
+    browser_tab.locator(".chcsearch-more").wait_for()
+    after = header.bounding_box()
+    assert before and after and abs(after["height"] - before["height"]) <= 2
+    assert browser_tab.locator("main").bounding_box() == main_before
+    panel = browser_tab.locator(".chcsearch-panel")
+    box = panel.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, box
+    field = browser_tab.locator("input[data-chcsearch]").bounding_box()
+    assert field and abs(box["y"] - (field["y"] + field["height"])) <= 8  # right under the input
+    # it scrolls inside itself once its results are taller than it
+    browser_tab.locator(".chcsearch-more").click()
+    browser_tab.locator(".chcsearch-result").nth(8).wait_for()
+    assert panel.evaluate("p => p.scrollHeight > p.clientHeight")
+    assert panel.evaluate("p => getComputedStyle(p).overflowY") == "auto"
+    box = panel.bounding_box()
+    assert box and box["y"] + box["height"] <= height
+    assert abs(header.bounding_box()["height"] - before["height"]) <= 2  # type: ignore[index]
+    if width < 480:  # the chips take one row and scroll sideways
+        tops = browser_tab.locator(".chcsearch-chip").evaluate_all(
+            "chips => chips.map(c => Math.round(c.getBoundingClientRect().top))"
+        )
+        assert len(tops) >= 3 and len(set(tops)) == 1, tops
+        assert browser_tab.locator(".chcsearch-chips").evaluate(
+            "c => c.scrollWidth > c.clientWidth"
+        )
+    assert problems == []
+
+
+def test_more_results_reaches_beyond_the_first_page_by_keyboard(
+    corpus_server: Server, tab: tuple[Any, list[str]]
+) -> None:
+    browser_tab, problems = tab
+    browser_tab.goto(corpus_server.url + "/")
+    _type(browser_tab, "stroke")
+    more = browser_tab.locator(".chcsearch-more")
+    more.wait_for()
+    # keyboard only: Tab from the input through the chips to "More results", Enter, repeat
+    for _ in range(5):
+        if more.is_hidden():
+            break
+        count = browser_tab.locator(".chcsearch-result").count()
+        for _tab in range(30):
+            browser_tab.keyboard.press("Tab")
+            if more.evaluate("b => b === document.activeElement"):
+                break
+        assert more.evaluate("b => b === document.activeElement")
+        with browser_tab.expect_response(lambda r: "page=" in r.url):
+            browser_tab.keyboard.press("Enter")
+        browser_tab.locator(".chcsearch-result").nth(count).wait_for()
+        browser_tab.locator("input[data-chcsearch]").focus()
+    urls = browser_tab.locator(".chcsearch-title").evaluate_all("links => links.map(a => a.href)")
+    assert len(set(urls)) >= 20 and len(urls) == len(set(urls))
+    assert more.is_hidden()  # every result is shown: nothing more to fetch
+    ids = browser_tab.locator(".chcsearch-result").evaluate_all("items => items.map(i => i.id)")
+    assert len(set(ids)) == len(ids)
+    assert browser_tab.locator("[role=listbox] [role=option]").count() == len(urls)
+    assert problems == []
+
+
+def test_report_pages_are_listed_in_page_order(
+    corpus_server: Server, tab: tuple[Any, list[str]]
+) -> None:
+    browser_tab, problems = tab
+    browser_tab.goto(corpus_server.url + "/")
+    _type(browser_tab, "stroke")
+    lines = browser_tab.locator(".chcsearch-parts").evaluate_all(
+        "lines => lines.map(l => [...l.querySelectorAll('a')].map(a => a.href))"
+    )
+    assert any(len(line) >= 3 for line in lines), lines
+    for line in lines:
+        numbers = [int(re.search(r"#page=(\d+)$", href).group(1)) for href in line]  # type: ignore[union-attr]
+        assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers), line
+    assert problems == []
+
+
+def test_no_results_offers_did_you_mean_and_removing_the_filter(
+    corpus_server: Server, tab: tuple[Any, list[str]]
+) -> None:
+    browser_tab, problems = tab
+    browser_tab.goto(corpus_server.url + "/")
+    _type(browser_tab, "stroke")
+    chip = browser_tab.locator(".chcsearch-chip[data-section='connected-yorkshire']")
+    assert chip.inner_text().startswith("Connected Yorkshire")  # the facet's title, not its slug
+    chip.click()
+    active = browser_tab.locator(".chcsearch-chip-on[data-section='connected-yorkshire']")
+    active.wait_for()
+    assert "Connected Yorkshire" in active.inner_text() and "×" in active.inner_text()
+    assert "remove" in (active.get_attribute("aria-label") or "").lower()
+    box = browser_tab.locator("input[data-chcsearch]")
+    box.fill("")
+    box.press_sequentially("epilep", delay=30)
+    empty = browser_tab.locator(".chcsearch-empty")
+    empty.locator(".chcsearch-unfilter").wait_for()
+    assert browser_tab.locator(".chcsearch-status").inner_text().startswith("No results")
+    assert browser_tab.locator(".chcsearch-result").count() == 0
+    assert active.is_visible()  # the active filter stays visible
+    assert "epilepsy" in empty.locator(".chcsearch-suggestion").inner_text().lower()
+    assert "Connected Yorkshire" in empty.locator(".chcsearch-unfilter").inner_text()
+    empty.locator(".chcsearch-unfilter").click()
+    browser_tab.wait_for_selector(".chcsearch-result")
+    assert browser_tab.locator(".chcsearch-chip-on").count() == 0
+    assert any("Epilepsy" in t for t in browser_tab.locator(".chcsearch-title").all_inner_texts())
+    # removing the filter with the chip's ×, by keyboard
+    browser_tab.locator(".chcsearch-chip").first.click()
+    browser_tab.locator(".chcsearch-chip-on").wait_for()
+    browser_tab.locator(".chcsearch-chip-on").focus()
+    browser_tab.keyboard.press("Enter")
+    browser_tab.locator(".chcsearch-chip-on").wait_for(state="detached")
+    assert problems == []
+
+
+def _note_error(problems: list[str], message: Any) -> None:
+    if message.type == "error":
+        problems.append(message.text)
+
+
+def test_dark_mode_and_a_placeholder_that_fits(browser: Any, corpus_server: Server) -> None:
+    for scheme in ("light", "dark"):
+        context = browser.new_context(color_scheme=scheme)
+        try:
+            browser_tab = context.new_page()
+            problems: list[str] = []
+            browser_tab.on("console", functools.partial(_note_error, problems))
+            browser_tab.goto(corpus_server.url + "/")
+            _type(browser_tab, "stroke")
+            background = browser_tab.locator(".chcsearch-panel").evaluate(
+                "p => getComputedStyle(p).backgroundColor"
+            )
+            red = int(re.findall(r"\d+", background)[0])
+            assert (red < 80) if scheme == "dark" else (red > 200), background
+            fits = browser_tab.locator("input[data-chcsearch]").evaluate(
+                """input => {
+                  const style = getComputedStyle(input);
+                  const context = document.createElement('canvas').getContext('2d');
+                  context.font = style.font;
+                  const room = input.clientWidth - parseFloat(style.paddingLeft)
+                    - parseFloat(style.paddingRight);
+                  return context.measureText(input.placeholder).width <= room;
+                }"""
+            )
+            assert fits
+            assert problems == []
+        finally:
+            context.close()

@@ -17,6 +17,7 @@
   var endpoint = ((script && script.getAttribute("data-endpoint")) || "").replace(/\/+$/, "");
   var DEBOUNCE_MS = 120;
   var LIMIT = 8;
+  var MAX_PAGE = 20;                       // the API serves pages 1–20
   var counter = 0;
 
   function el(tag, className, text) {
@@ -63,11 +64,16 @@
     var id = "chcsearch-" + (++counter);
     this.input = input;
     this.sections = [];
+    this.titles = {};                          // section value → its title, from the facets seen
     this.active = -1;
     this.options = [];
+    this.seen = {};
     this.timer = null;
     this.controller = null;
     this.serial = 0;
+    this.query = "";
+    this.page = 0;
+    this.total = 0;
 
     this.panel = el("div", "chcsearch-panel");
     this.panel.hidden = true;
@@ -75,28 +81,49 @@
     this.status.setAttribute("role", "status");
     this.status.setAttribute("aria-live", "polite");
     this.chips = el("div", "chcsearch-chips");
+    this.empty = el("div", "chcsearch-empty");
+    this.empty.hidden = true;
     this.list = el("ul", "chcsearch-results");
     this.list.id = id + "-listbox";
     this.list.setAttribute("role", "listbox");
     this.list.setAttribute("aria-label", "Search results");
+    this.more = el("button", "chcsearch-more", "More results");
+    this.more.type = "button";
+    this.more.hidden = true;
     this.panel.appendChild(this.status);
     this.panel.appendChild(this.chips);
+    this.panel.appendChild(this.empty);
     this.panel.appendChild(this.list);
+    this.panel.appendChild(this.more);
+    // Right after the input, so Tab reaches the chips and "More results" next; the panel is
+    // position: fixed (see place()), so it takes no room in the host page's layout.
     input.insertAdjacentElement("afterend", this.panel);
 
+    input.classList.add("chcsearch-input");
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", this.list.id);
     input.setAttribute("autocomplete", "off");
+    var placeholder = input.getAttribute("placeholder") || "";
+    if (!input.hasAttribute("size") && placeholder.length + 3 > 20) {
+      input.setAttribute("size", String(placeholder.length + 3));   // so the placeholder is not cut
+    }
     this.id = id;
 
     var self = this;
     input.addEventListener("input", function () { self.schedule(); });
     input.addEventListener("keydown", function (event) { self.key(event); });
-    document.addEventListener("click", function (event) {
-      if (event.target !== input && !self.panel.contains(event.target)) self.close();
+    this.more.addEventListener("click", function (event) {
+      event.preventDefault();
+      self.fetchPage(self.page + 1);
     });
+    document.addEventListener("click", function (event) {
+      if (event.target !== input && !self.panel.contains(event.target) && document.contains(event.target)) self.close();
+    });
+    var replace = function () { if (!self.panel.hidden) self.place(); };
+    window.addEventListener("resize", replace);
+    window.addEventListener("scroll", replace, true);
   }
 
   SearchBox.prototype.schedule = function () {
@@ -106,23 +133,31 @@
   };
 
   SearchBox.prototype.search = function () {
-    var self = this;
     var query = this.input.value.trim();
     if (!query) { this.close(); return; }
+    this.query = query;
+    this.fetchPage(1);
+  };
+
+  SearchBox.prototype.fetchPage = function (page) {
+    var self = this;
+    var query = this.query;
     if (this.controller) this.controller.abort();
     this.controller = typeof AbortController === "function" ? new AbortController() : null;
     var serial = ++this.serial;
-    var params = "q=" + encodeURIComponent(query) + "&limit=" + LIMIT;
+    var params = "q=" + encodeURIComponent(query) + "&limit=" + LIMIT + (page > 1 ? "&page=" + page : "");
     for (var i = 0; i < this.sections.length; i++) params += "&section=" + encodeURIComponent(this.sections[i]);
     var options = this.controller ? { signal: this.controller.signal } : {};
+    if (page > 1) this.more.setAttribute("aria-busy", "true");
     fetch(endpoint + "/api/search?" + params, options)
       .then(function (response) {
         return response.json().then(function (data) { return { ok: response.ok, data: data }; });
       })
       .then(function (answer) {
         if (serial !== self.serial) return;
+        self.more.removeAttribute("aria-busy");
         if (!answer.ok) { self.message(answer.data && answer.data.error ? "Search could not run: " + answer.data.error : "Search is unavailable right now."); return; }
-        self.render(answer.data);
+        self.render(answer.data, page > 1, serial);
       })
       .catch(function (error) {
         if (error && error.name === "AbortError") return;
@@ -130,9 +165,35 @@
       });
   };
 
+  // The panel floats over the page: fixed to the viewport under (or above) its input, kept
+  // inside the viewport, scrolling inside its own maximum height.
+  SearchBox.prototype.place = function () {
+    var panel = this.panel;
+    var box = this.input.getBoundingClientRect();
+    var viewWidth = document.documentElement.clientWidth || window.innerWidth;
+    var viewHeight = window.innerHeight;
+    var gap = 4, edge = 8;
+    var width = Math.min(Math.max(box.width, 360), viewWidth - 2 * edge);
+    var left = Math.max(edge, Math.min(box.left, viewWidth - edge - width));
+    var below = viewHeight - box.bottom - gap - edge;
+    var above = box.top - gap - edge;
+    var up = below < 200 && above > below;
+    var height = Math.max(120, Math.min(up ? above : below, viewHeight * 0.7));
+    panel.style.width = width + "px";
+    panel.style.maxHeight = height + "px";
+    panel.style.left = left + "px";
+    panel.style.top = (up ? box.top - gap - Math.min(height, panel.offsetHeight || height) : box.bottom + gap) + "px";
+    // a transformed ancestor makes "fixed" relative to itself: correct by what was measured
+    var actual = panel.getBoundingClientRect();
+    var wantLeft = left, wantTop = parseFloat(panel.style.top);
+    if (Math.abs(actual.left - wantLeft) > 0.5) panel.style.left = (2 * wantLeft - actual.left) + "px";
+    if (Math.abs(actual.top - wantTop) > 0.5) panel.style.top = (2 * wantTop - actual.top) + "px";
+  };
+
   SearchBox.prototype.open = function () {
     this.panel.hidden = false;
     this.input.setAttribute("aria-expanded", "true");
+    this.place();
   };
 
   SearchBox.prototype.close = function () {
@@ -142,81 +203,189 @@
     this.active = -1;
   };
 
-  SearchBox.prototype.message = function (text) {
+  SearchBox.prototype.clear = function () {
     this.list.textContent = "";
     this.chips.textContent = "";
+    this.empty.textContent = "";
+    this.empty.hidden = true;
+    this.more.hidden = true;
     this.options = [];
+    this.seen = {};
     this.active = -1;
+    this.input.removeAttribute("aria-activedescendant");
+  };
+
+  SearchBox.prototype.message = function (text) {
+    this.clear();
     this.status.textContent = text;
     this.open();
   };
 
-  SearchBox.prototype.render = function (data) {
-    var self = this;
-    this.list.textContent = "";
-    this.chips.textContent = "";
-    this.options = [];
-    this.active = -1;
-    this.input.removeAttribute("aria-activedescendant");
-    var total = data.total || 0;
-    var note = data.corrected_query ? " (searched for “" + data.corrected_query + "”)" : "";
-    this.status.textContent = total === 1 ? "1 result" + note : total + " results" + note;
+  SearchBox.prototype.sectionTitle = function (value) {
+    return this.titles[value] || value;
+  };
 
-    for (var s = 0; s < this.sections.length; s++) {
-      this.chips.appendChild(this.chip(this.sections[s], this.sections[s], null, true));
-    }
+  SearchBox.prototype.render = function (data, append, serial) {
+    var self = this;
+    if (!append) this.clear();
     var facets = (data.facets && data.facets.section) || [];
-    for (var f = 0; f < facets.length; f++) {
-      if (this.sections.indexOf(facets[f].value) === -1) {
-        this.chips.appendChild(this.chip(facets[f].value, facets[f].title || facets[f].value, facets[f].count, false));
+    for (var t = 0; t < facets.length; t++) {
+      if (facets[t].title) this.titles[facets[t].value] = facets[t].title;
+    }
+    this.total = data.total || 0;
+    this.page = data.page || 1;
+    var limit = data.limit || LIMIT;
+
+    if (!append) {
+      for (var s = 0; s < this.sections.length; s++) {
+        this.chips.appendChild(this.chip(this.sections[s], this.sectionTitle(this.sections[s]), null, true));
+      }
+      for (var f = 0; f < facets.length; f++) {
+        if (this.sections.indexOf(facets[f].value) === -1) {
+          this.chips.appendChild(this.chip(facets[f].value, facets[f].title || facets[f].value, facets[f].count, false));
+        }
       }
     }
 
     var results = data.results || [];
     for (var r = 0; r < results.length; r++) {
-      var hit = results[r];
-      var item = el("li", "chcsearch-result");
-      item.id = this.id + "-option-" + r;
-      item.setAttribute("role", "option");
-      item.setAttribute("aria-selected", "false");
-      var link = el("a", "chcsearch-title", hit.title);
-      link.href = safeUrl(hit.url);
-      link.tabIndex = -1;
-      item.appendChild(link);
-      if (hit.breadcrumb && hit.breadcrumb.length) {
-        item.appendChild(el("div", "chcsearch-breadcrumb", hit.breadcrumb.join(" › ")));
-      }
-      var snippet = el("div", "chcsearch-snippet");
-      snippet.appendChild(highlighted(hit.snippet_html));
-      item.appendChild(snippet);
-      var pages = (hit.parts || []).filter(function (part) { return part.kind === "pdf" && part.page; });
-      if (pages.length) {
-        var partLine = el("div", "chcsearch-parts", "In the report: ");
-        for (var p = 0; p < pages.length; p++) {
-          var partLink = el("a", "chcsearch-part", "p. " + pages[p].page);
-          partLink.href = safeUrl(pages[p].url);
-          partLink.tabIndex = -1;
-          partLink.title = pages[p].snippet || "";
-          partLine.appendChild(partLink);
-          if (p < pages.length - 1) partLine.appendChild(document.createTextNode(", "));
-        }
-        item.appendChild(partLine);
-      }
-      (function (index) {
-        item.addEventListener("mousemove", function () { self.highlight(index); });
-      })(r);
-      this.list.appendChild(item);
-      this.options.push({ node: item, url: link.href });
+      var key = results[r].id || results[r].url;
+      if (this.seen[key]) continue;
+      this.seen[key] = true;
+      this.addResult(results[r]);
     }
+
+    var shown = this.options.length;
+    var note = data.corrected_query ? " (searched for “" + data.corrected_query + "”)" : "";
+    if (!this.total) {
+      this.status.textContent = "No results for “" + this.query + "”" + note;
+      this.offerAlternatives(data, serial);
+    } else {
+      this.status.textContent = (this.total === 1 ? "1 result" : this.total + " results") + note +
+        (shown < this.total ? ", showing " + shown : "");
+    }
+    this.more.hidden = !(results.length && shown < this.total && this.page * limit < this.total && this.page < MAX_PAGE);
+    if (!this.more.hidden) this.more.textContent = "More results (" + shown + " of " + this.total + " shown)";
+    else if (append && document.activeElement === this.more) this.input.focus();
     this.open();
+  };
+
+  SearchBox.prototype.addResult = function (hit) {
+    var self = this;
+    var index = this.options.length;
+    var item = el("li", "chcsearch-result");
+    item.id = this.id + "-option-" + index;
+    item.setAttribute("role", "option");
+    item.setAttribute("aria-selected", "false");
+    var link = el("a", "chcsearch-title", hit.title);
+    link.href = safeUrl(hit.url);
+    link.tabIndex = -1;
+    item.appendChild(link);
+    if (hit.breadcrumb && hit.breadcrumb.length) {
+      item.appendChild(el("div", "chcsearch-breadcrumb", hit.breadcrumb.join(" › ")));
+    }
+    var snippet = el("div", "chcsearch-snippet");
+    snippet.appendChild(highlighted(hit.snippet_html));
+    item.appendChild(snippet);
+    var pages = reportPages(hit.parts);
+    if (pages.length) {
+      var partLine = el("div", "chcsearch-parts", "In the report: ");
+      for (var p = 0; p < pages.length; p++) {
+        var partLink = el("a", "chcsearch-part", "p. " + (pages[p].page_label || pages[p].page));
+        partLink.href = safeUrl(pages[p].url);
+        partLink.tabIndex = -1;
+        partLink.title = pages[p].snippet || "";
+        partLine.appendChild(partLink);
+        if (p < pages.length - 1) partLine.appendChild(document.createTextNode(", "));
+      }
+      item.appendChild(partLine);
+    }
+    item.addEventListener("mousemove", function () { if (self.active !== index) self.highlight(index); });
+    this.list.appendChild(item);
+    this.options.push({ node: item, url: link.href });
+  };
+
+  // The report pages of a result, in page order, each page once.
+  function reportPages(parts) {
+    var pages = [], seen = {};
+    for (var i = 0; i < (parts || []).length; i++) {
+      var part = parts[i];
+      if (part.kind !== "pdf" || !part.page || seen[part.url]) continue;
+      seen[part.url] = true;
+      pages.push(part);
+    }
+    return pages.sort(function (a, b) { return Number(a.page) - Number(b.page); });
+  }
+
+  // Nothing found: offer the corrected query or a suggestion, and the filter's removal.
+  SearchBox.prototype.offerAlternatives = function (data, serial) {
+    var self = this;
+    var query = this.query;
+    this.empty.hidden = false;
+    var line = el("p", "chcsearch-didyoumean");
+    this.empty.appendChild(line);
+    if (this.sections.length) {
+      var names = [];
+      for (var i = 0; i < this.sections.length; i++) names.push(this.sectionTitle(this.sections[i]));
+      var remove = el("button", "chcsearch-unfilter", "Remove the filter (" + names.join(", ") + ") and search everything");
+      remove.type = "button";
+      remove.addEventListener("click", function (event) {
+        event.preventDefault();
+        self.sections = [];
+        self.search();
+        self.input.focus();
+      });
+      this.empty.appendChild(remove);
+    }
+    var offer = function (text, url) {
+      line.appendChild(document.createTextNode("Did you mean "));
+      var choice;
+      if (url) {
+        choice = el("a", "chcsearch-suggestion", text);
+        choice.href = safeUrl(url);
+      } else {
+        choice = el("button", "chcsearch-suggestion", text);
+        choice.type = "button";
+        choice.addEventListener("click", function (event) {
+          event.preventDefault();
+          self.input.value = text;
+          self.search();
+          self.input.focus();
+        });
+      }
+      line.appendChild(choice);
+      line.appendChild(document.createTextNode("?"));
+    };
+    var corrected = data.corrected_query;
+    if (corrected && corrected.toLowerCase() !== query.toLowerCase()) { offer(corrected, ""); return; }
+    fetch(endpoint + "/api/suggest?q=" + encodeURIComponent(query))
+      .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+      .then(function (answer) {
+        if (serial !== self.serial) return;
+        var list = (answer && answer.suggestions) || [];
+        for (var s = 0; s < list.length; s++) {
+          if (list[s].text && list[s].text.toLowerCase() !== query.toLowerCase()) {
+            offer(list[s].text, list[s].kind === "title" ? list[s].url : "");
+            return;
+          }
+        }
+      })
+      .catch(function () { /* suggestions are a nicety; the message already says no results */ });
   };
 
   SearchBox.prototype.chip = function (value, label, count, selected) {
     var self = this;
     var button = el("button", "chcsearch-chip" + (selected ? " chcsearch-chip-on" : ""), label + (count ? " (" + count + ")" : ""));
     button.type = "button";
-    button.setAttribute("aria-pressed", selected ? "true" : "false");
     button.setAttribute("data-section", value);
+    if (selected) {
+      var cross = el("span", "chcsearch-chip-remove", "×");
+      cross.setAttribute("aria-hidden", "true");
+      button.appendChild(cross);
+      button.setAttribute("aria-label", label + ", remove the filter");
+      button.title = "Remove the filter";
+    }
+    button.setAttribute("aria-pressed", selected ? "true" : "false");
     button.addEventListener("click", function (event) {
       event.preventDefault();
       var at = self.sections.indexOf(value);
