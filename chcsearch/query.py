@@ -1295,7 +1295,11 @@ class Searcher:
 
     @contextmanager
     def _turn(self, deadline: Deadline) -> Iterator[_Generation]:
-        """Hold the lock (waiting at most until the deadline) on a fresh generation."""
+        """Hold the lock (waiting at most until the deadline) on a fresh generation.
+
+        An unexpected error (not a ``ChcSearchError``) from the work done with
+        it goes through ``_raise_if_damaged``.
+        """
         remaining = deadline.remaining()
         if not self._lock.acquire(timeout=-1 if remaining is None else remaining):
             raise deadline.error()
@@ -1305,6 +1309,10 @@ class Searcher:
             gen.engine.deadline = deadline
             try:
                 yield gen
+            except Exception as exc:
+                if not isinstance(exc, ChcSearchError):
+                    self._raise_if_damaged(Generation(self.index_dir / gen.name), exc)
+                raise
             finally:
                 gen.engine.deadline = NEVER
         finally:
@@ -1371,24 +1379,19 @@ class Searcher:
         plan = build_query(request)  # pure: refused queries never wait for the lock
         deadline = NEVER if deadline is None else deadline
         with self._turn(deadline) as gen:
-            try:
-                corrected: str | None = plan.text if plan.fell_back else None
-                notes = list(plan.notes)
-                misspelt = self._misspellings(gen, plan, deadline)
-                if misspelt:
-                    corrected = self._corrected_text(plan.text, misspelt)
-                    plan = build_query(replace(request, text=corrected))
-                    pairs = ", ".join(f"{a} → {b}" for a, b in misspelt.items())
-                    notes.append(f"spelling corrected from the index's own words: {pairs}")
-                query, more, spent = self._rewrite(gen, plan.query, deadline)
-                notes += more
-                return self._execute(
-                    gen, request, query, plan.filter, corrected, notes, start, explain, spent
-                )
-            except Exception as exc:
-                if not isinstance(exc, ChcSearchError):
-                    self._raise_if_damaged(Generation(self.index_dir / gen.name), exc)
-                raise
+            corrected: str | None = plan.text if plan.fell_back else None
+            notes = list(plan.notes)
+            misspelt = self._misspellings(gen, plan, deadline)
+            if misspelt:
+                corrected = self._corrected_text(plan.text, misspelt)
+                plan = build_query(replace(request, text=corrected))
+                pairs = ", ".join(f"{a} → {b}" for a, b in misspelt.items())
+                notes.append(f"spelling corrected from the index's own words: {pairs}")
+            query, more, spent = self._rewrite(gen, plan.query, deadline)
+            notes += more
+            return self._execute(
+                gen, request, query, plan.filter, corrected, notes, start, explain, spent
+            )
 
     def suggest(
         self, text: str, limit: int = 10, *, deadline: Deadline | None = None
@@ -1402,12 +1405,7 @@ class Searcher:
         """
         deadline = NEVER if deadline is None else deadline
         with self._turn(deadline) as gen:
-            try:
-                return self._suggestions(gen, text, limit, deadline)
-            except Exception as exc:
-                if not isinstance(exc, ChcSearchError):
-                    self._raise_if_damaged(Generation(self.index_dir / gen.name), exc)
-                raise
+            return self._suggestions(gen, text, limit, deadline)
 
     def _suggestions(
         self, gen: _Generation, text: str, limit: int, deadline: Deadline
