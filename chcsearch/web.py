@@ -252,7 +252,9 @@ class _Service:
         return (current.name if current is not None else "") == self.damaged_generation
 
     async def search(self, params: dict[str, Any]) -> dict[str, Any]:
-        key = (self.generation(), *sorted((k, str(v)) for k, v in params.items()))
+        """The answer to a search, its links on the site's address (see ``published``)."""
+        name = self.generation()
+        key = (name, *sorted((k, str(v)) for k, v in params.items()))
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -261,17 +263,20 @@ class _Service:
         def work(searcher: Searcher, deadline: Deadline) -> dict[str, Any]:
             return searcher.search(**params, deadline=deadline).to_dict()
 
-        result = await self.run(work, costly=looks_costly(params["query"]))
+        answer = await self.run(work, costly=looks_costly(params["query"]))
+        site_url, _ = await self.published(name)
+        result = with_site_url(answer, site_url)
         if self.settings.result_cache:  # only completed answers get here
             self._cache[key] = result
             if len(self._cache) > self.settings.result_cache:
                 self._cache.popitem(last=False)
         return result
 
-    async def published(self) -> tuple[str, dict[str, ServedFile]]:
+    async def published(self, name: str | None = None) -> tuple[str, dict[str, ServedFile]]:
         """The address result links start with (``""``: none) and the files served at the
-        links' paths (none when links lead to the public site), once per generation."""
-        name = self.generation()
+        links' paths (none when links lead to the public site), once per generation
+        (``name``, the current one's if already read)."""
+        name = name or self.generation()
         if self._published is None or self._published[0] != name:
             self._published = await anyio.to_thread.run_sync(
                 self._read_published, limiter=self.status_limiter
@@ -368,9 +373,7 @@ def create_app(settings: ServeSettings) -> Starlette:
             "page": _number(request, "page", 1, settings.max_page),
             "flat": _flag(request, "flat"),
         }
-        answer = await service.search(params)
-        site_url, _ = await service.published()
-        return JSONResponse(with_site_url(answer, site_url))
+        return JSONResponse(await service.search(params))
 
     async def suggest(request: Request) -> Response:
         text = _one(request, "q", max_chars=settings.max_query_chars) or ""
@@ -382,6 +385,12 @@ def create_app(settings: ServeSettings) -> Starlette:
         answer = {"query": text, "suggestions": await service.run(work) if text else []}
         site_url, _ = await service.published()
         return JSONResponse(with_site_url(answer, site_url))
+
+    # the site's own markup, not ours: shown, never run, on this origin
+    site_page_policy = (
+        "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+        f"frame-ancestors {' '.join(settings.frame_ancestors)}"
+    )
 
     def refuse_if_damaged() -> None:
         if service.damaged():
@@ -421,15 +430,10 @@ def create_app(settings: ServeSettings) -> Starlette:
                 content_disposition_type="inline",
             )
         if served.abs_path.suffix.lower() in (".html", ".htm"):
-            # the site's own markup, not ours: shown, never run, on this origin
-            policy = (
-                "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-                f"frame-ancestors {' '.join(settings.frame_ancestors)}"
-            )
             return FileResponse(
                 served.abs_path,
                 media_type="text/html; charset=utf-8",
-                headers={"content-security-policy": policy},
+                headers={"content-security-policy": site_page_policy},
             )
         return FileResponse(served.abs_path, media_type="text/plain; charset=utf-8")
 
