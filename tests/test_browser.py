@@ -11,17 +11,12 @@ import functools
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import page, settings_for
+from helpers import ServeProcess, free_port, page, settings_for
 
 import chcsearch
 from chcsearch.config import IndexSettings
@@ -62,58 +57,14 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 #: Another site's origin, for a host page with the box (see host_site); the API allows it.
-HOST_PORT = _free_port()
+HOST_PORT = free_port()
 HOST_ORIGIN = f"http://127.0.0.1:{HOST_PORT}"
 
 
-class Server:
-    """``chcsearch serve`` in a process of its own."""
-
-    def __init__(self, index_dir: Path, *options: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-        command = [
-            sys.executable,
-            "-m",
-            "chcsearch",
-            "serve",
-            "--index",
-            str(index_dir),
-            "--port",
-            str(self.port),
-            *options,
-        ]
-        self.process = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {self.process.stderr.read()!r}")  # type: ignore[union-attr]
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
-def corpus_server(corpus_build: tuple[IndexSettings, BuildSummary]) -> Iterator[Server]:
-    server = Server(corpus_build[0].index_dir, "--cors-origin", HOST_ORIGIN)
+def corpus_server(corpus_build: tuple[IndexSettings, BuildSummary]) -> Iterator[ServeProcess]:
+    server = ServeProcess(corpus_build[0].index_dir, "--cors-origin", HOST_ORIGIN)
     yield server
     server.stop()
 
@@ -165,7 +116,7 @@ def _type(tab: Any, text: str) -> None:
 
 
 def test_typing_stroke_shows_highlighted_results(
-    corpus_server: Server, tab: tuple[Any, list[str]]
+    corpus_server: ServeProcess, tab: tuple[Any, list[str]]
 ) -> None:
     browser_tab, problems = tab
     browser_tab.goto(corpus_server.url + "/")
@@ -184,7 +135,7 @@ def test_typing_stroke_shows_highlighted_results(
 
 
 def test_arrow_keys_and_enter_open_the_chosen_result(
-    corpus_server: Server, tab: tuple[Any, list[str]]
+    corpus_server: ServeProcess, tab: tuple[Any, list[str]]
 ) -> None:
     browser_tab, problems = tab
     browser_tab.goto(corpus_server.url + "/")
@@ -206,7 +157,7 @@ def test_arrow_keys_and_enter_open_the_chosen_result(
 
 
 def test_escape_closes_and_a_section_chip_filters(
-    corpus_server: Server, tab: tuple[Any, list[str]]
+    corpus_server: ServeProcess, tab: tuple[Any, list[str]]
 ) -> None:
     browser_tab, problems = tab
     browser_tab.goto(corpus_server.url + "/")
@@ -229,7 +180,7 @@ def test_escape_closes_and_a_section_chip_filters(
 
 
 def test_report_pages_link_to_their_page_number(
-    corpus_server: Server, tab: tuple[Any, list[str]]
+    corpus_server: ServeProcess, tab: tuple[Any, list[str]]
 ) -> None:
     browser_tab, problems = tab
     browser_tab.goto(corpus_server.url + "/")
@@ -245,7 +196,7 @@ def test_report_pages_link_to_their_page_number(
 def test_hostile_text_is_shown_as_text_and_never_runs(
     hostile_index: Path, tab: tuple[Any, list[str]]
 ) -> None:
-    server = Server(hostile_index)
+    server = ServeProcess(hostile_index)
     try:
         browser_tab, problems = tab
         browser_tab.goto(server.url + "/")
@@ -267,7 +218,7 @@ def test_hostile_text_is_shown_as_text_and_never_runs(
 def test_with_the_server_stopped_the_box_says_so(
     hostile_index: Path, tab: tuple[Any, list[str]]
 ) -> None:
-    server = Server(hostile_index)
+    server = ServeProcess(hostile_index)
     browser_tab, problems = tab
     browser_tab.goto(server.url + "/")
     server.stop()
@@ -323,7 +274,9 @@ main { padding: 12px; }
 
 
 @pytest.fixture(scope="module")
-def host_site(corpus_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def host_site(
+    corpus_server: ServeProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """Another site on its own origin, under a strict CSP: a 40 px flex navbar holding the box."""
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -402,7 +355,7 @@ def test_the_panel_floats_over_the_host_page_inside_the_viewport(
 
 
 def test_more_results_reaches_beyond_the_first_page_by_keyboard(
-    corpus_server: Server, tab: tuple[Any, list[str]]
+    corpus_server: ServeProcess, tab: tuple[Any, list[str]]
 ) -> None:
     browser_tab, problems = tab
     browser_tab.goto(corpus_server.url + "/")
@@ -433,7 +386,7 @@ def test_more_results_reaches_beyond_the_first_page_by_keyboard(
 
 
 def test_report_pages_are_listed_in_page_order(
-    corpus_server: Server, tab: tuple[Any, list[str]]
+    corpus_server: ServeProcess, tab: tuple[Any, list[str]]
 ) -> None:
     browser_tab, problems = tab
     browser_tab.goto(corpus_server.url + "/")
@@ -449,7 +402,7 @@ def test_report_pages_are_listed_in_page_order(
 
 
 def test_no_results_offers_did_you_mean_and_removing_the_filter(
-    corpus_server: Server, tab: tuple[Any, list[str]]
+    corpus_server: ServeProcess, tab: tuple[Any, list[str]]
 ) -> None:
     browser_tab, problems = tab
     browser_tab.goto(corpus_server.url + "/")
@@ -489,7 +442,7 @@ def _note_error(problems: list[str], message: Any) -> None:
         problems.append(message.text)
 
 
-def test_dark_mode_and_a_placeholder_that_fits(browser: Any, corpus_server: Server) -> None:
+def test_dark_mode_and_a_placeholder_that_fits(browser: Any, corpus_server: ServeProcess) -> None:
     for scheme in ("light", "dark"):
         context = browser.new_context(color_scheme=scheme)
         try:

@@ -19,8 +19,6 @@ import random
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +29,7 @@ from typing import Any
 import anyio
 import pytest
 import uvicorn
-from helpers import PROJECT, page, run_cli, settings_for
+from helpers import PROJECT, ServeProcess, page, run_cli, settings_for
 
 from chcsearch.config import IndexSettings, ServeSettings
 from chcsearch.ingest import build_index
@@ -551,46 +549,19 @@ def test_health_and_status_answer_while_a_slow_search_holds_the_slot(
 
 
 def test_serve_passes_its_public_settings_to_the_server(index_dir: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    command = [
-        sys.executable,
-        "-m",
-        "chcsearch",
-        "serve",
-        "--index",
-        str(index_dir),
-        "--port",
-        str(port),
-        "--idle-timeout",
-        "1",
-        "--max-queue",
-        "4",
-        "--frame-ancestors",
-        "self",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    options = ("--idle-timeout", "1", "--max-queue", "4", "--frame-ancestors", "self")
+    served = ServeProcess(index_dir, *options, start_timeout=30)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                answer = get(port, "/healthz")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        answer = get(served.port, "/healthz")
         assert answer.headers["x-frame-options"] == "SAMEORIGIN"
         assert "frame-ancestors 'self'" in answer.headers["content-security-policy"]
-        idle = socket.create_connection(("127.0.0.1", port), timeout=5)
+        idle = socket.create_connection(("127.0.0.1", served.port), timeout=5)
         start = time.monotonic()
         assert idle.recv(1) == b""
         assert time.monotonic() - start < 2.5
         idle.close()
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        served.stop()
 
 
 # ---- refused by the protocol, before the app -------------------------------------------------
@@ -743,6 +714,20 @@ def test_only_ascii_digits_are_numbers(server: ThreadServer) -> None:
     assert get(server.port, "/api/search?q=stroke&limit=05&page=1").json()["limit"] == 5
 
 
+def refused_setting(
+    tmp_path: Path, toml: str, env: dict[str, str], message: str, *args: str
+) -> str:
+    """Run ``chcsearch *args`` in ``tmp_path`` (``toml`` its chcsearch.toml, if given), check that
+    it refused a setting (exit code 3) with an error that says ``message``; its stderr."""
+    if toml:
+        (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
+    result = run_cli(*args, env=env, cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
+    said = " ".join(result.stderr.split())
+    assert said.startswith("error: ") and message in said
+    return result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "env", "toml", "message"),
     [
@@ -791,14 +776,11 @@ def test_only_ascii_digits_are_numbers(server: ThreadServer) -> None:
 def test_serve_refuses_endless_undefined_or_useless_times(
     args: list[str], env: dict[str, str], toml: str, message: str, tmp_path: Path
 ) -> None:
-    if toml:
-        (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
     # No index there: were the setting accepted, serve would stop with exit code 4, not start.
-    result = run_cli("serve", "--index", str(tmp_path / "none"), *args, env=env, cwd=tmp_path)
-    assert result.returncode == 3, result.stderr
-    said = " ".join(result.stderr.split())
-    assert said.startswith("error: ") and message in said
-    assert "Traceback" not in result.stderr
+    stderr = refused_setting(
+        tmp_path, toml, env, message, "serve", "--index", str(tmp_path / "none"), *args
+    )
+    assert "Traceback" not in stderr
 
 
 @pytest.mark.parametrize(
@@ -813,18 +795,12 @@ def test_serve_refuses_endless_undefined_or_useless_times(
 def test_index_refuses_a_pdf_timeout_below_its_floor_from_every_source(
     args: list[str], env: dict[str, str], toml: str, message: str, tmp_path: Path
 ) -> None:
-    if toml:
-        (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
     site = tmp_path / "site"
     site.mkdir()
     (site / "p.md").write_text(page("Page"), encoding="utf-8")
-    result = run_cli(
-        "index", str(site), "--index", str(tmp_path / "ix"), *args, env=env, cwd=tmp_path
-    )
-    assert result.returncode == 3, result.stderr
-    said = " ".join(result.stderr.split())
-    assert said.startswith("error: ") and message in said
-    assert "from 0.1 to 86400" in result.stderr and not (tmp_path / "ix").exists()
+    index = ("index", str(site), "--index", str(tmp_path / "ix"))
+    stderr = refused_setting(tmp_path, toml, env, message, *index, *args)
+    assert "from 0.1 to 86400" in stderr and not (tmp_path / "ix").exists()
 
 
 def _damage(index_dir: Path) -> None:
