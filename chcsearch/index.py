@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import importlib
 import json
 import os
@@ -54,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import schema as S
 from .atomic import write_atomic
+from .cache import file_sha256
 from .errors import (
     IndexDamagedError,
     IndexLockedError,
@@ -238,7 +238,7 @@ RUN_FILE = "run.json"
 # sha1 12 ms, blake2b 18 ms, md5 22 ms).
 CHECKSUMS_FILE = "checksums.json"
 CHECKSUMS_FORMAT = 1
-CHECKSUM_ALGORITHM = "sha256"
+CHECKSUM_ALGORITHM = "sha256"  # what cache.file_sha256 computes
 # The key of chcsearch.json that says its generation has a checksum manifest
 # (the manifest's format): without it a deleted manifest would look like an
 # index from before manifests, which is trusted as it is.
@@ -608,15 +608,6 @@ def _failure(exc: BaseException) -> str:
     return text if len(text) <= 120 else text[:120] + "…"
 
 
-def file_digest(path: Path) -> str:
-    """The ``CHECKSUM_ALGORITHM`` digest of a file's bytes, read in chunks."""
-    digest = hashlib.new(CHECKSUM_ALGORITHM)
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class Generation:
     """One complete index generation on disk."""
@@ -668,7 +659,7 @@ class Generation:
     def write_checksums(self) -> None:
         """Record the size and checksum of every file but ``run.json``, for ``check``."""
         files = {
-            item.name: {"size": item.stat().st_size, CHECKSUM_ALGORITHM: file_digest(item)}
+            item.name: {"size": item.stat().st_size, CHECKSUM_ALGORITHM: file_sha256(item)}
             for item in sorted(self.path.iterdir())
             if item.is_file() and _checksummed(item.name)
         }
@@ -752,7 +743,7 @@ class Generation:
                 problems.append(f"{name} is {how} ({have:,} bytes, {want:,} recorded)")
             elif full:
                 try:
-                    same = file_digest(self.path / name) == entry.get(CHECKSUM_ALGORITHM)
+                    same = file_sha256(self.path / name) == entry.get(CHECKSUM_ALGORITHM)
                 except OSError as exc:
                     problems.append(f"{name} cannot be read ({exc.strerror})")
                     continue
@@ -868,11 +859,6 @@ class IndexStore:
             f"taken to be damaged. Run chcsearch index {site or 'SITE'} --index "
             f"{self.index_dir} to rebuild it (from the extracted text it keeps)."
         )
-
-    def verify(self, generation: Generation) -> list[str]:
-        """Every problem a full check of ``generation`` finds (each byte against its
-        checksum, about 15 ms for 12 MB), each named ``gen-NNNNNN/file``."""
-        return [f"{generation.name}/{p}" for p in generation.check(full=True).problems]
 
     # ---- locking -------------------------------------------------------------------
 
