@@ -105,9 +105,18 @@ def _unchanged(record: Mapping[str, Any] | None, source: SourceFile) -> bool:
     return bool(record) and record["size"] == source.size and record["mtime_ns"] == source.mtime_ns  # type: ignore[index]
 
 
+@dataclass(frozen=True)
+class _Base:
+    """The generation a run updates, with its ``chcsearch.json`` and manifest, read once."""
+
+    generation: Generation
+    meta: dict[str, Any]
+    manifest: dict[str, Any]
+
+
 def _previous(
     store: IndexStore, settings: IndexSettings, scan: SiteScan, options: ExtractOptions
-) -> tuple[Generation | None, str]:
+) -> tuple[_Base | None, str]:
     """The generation to update, or None and the reason to build from nothing.
 
     A damaged index (``CURRENT``; a file of its generation missing,
@@ -124,7 +133,7 @@ def _previous(
         return None, "there was no index yet"
     try:
         meta = current.meta()
-        current.manifest()
+        manifest = current.manifest()
     except (OSError, ValueError):
         return None, "repaired a damaged index (its metadata could not be read)"
     # every byte against its checksum: about 15 ms for the real corpus's 12 MB
@@ -140,7 +149,7 @@ def _previous(
         # nothing can tell its bytes from damaged ones, and recording checksums
         # now would bless whatever is there: a rebuild from the text cache is cheap
         return None, "no checksums recorded (index written by an older chcsearch)"
-    fault = _manifest_fault(current.manifest())
+    fault = _manifest_fault(manifest)
     if fault:
         return None, f"repaired a damaged index ({current.name}/manifest.json: {fault})"
     try:
@@ -165,7 +174,7 @@ def _previous(
         )
     if meta.get("extractor") != options.key:
         return None, "the PDF extractor or its settings changed"
-    return current, ""
+    return _Base(current, meta, manifest), ""
 
 
 def _manifest_fault(manifest: Mapping[str, Any]) -> str:
@@ -387,10 +396,12 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
     with store.locked():
         store.remove_stale()
         scan = scan_site(settings.site, settings.generator)
-        previous, rebuild_reason = _previous(store, settings, scan, options)
+        base, rebuild_reason = _previous(store, settings, scan, options)
+        previous = base.generation if base else None
+        old_meta = base.meta if base else {}
+        old_manifest = base.manifest if base else {}
         with _write_errors(store):
             store.make_way_for_current()  # before any work that could not be published
-        old_manifest: dict[str, Any] = previous.manifest() if previous else {}
 
         pages = _read_pages(scan, old_manifest.get("pages", {}), on_progress)
         pdfs = _hash_pdfs(scan, old_manifest.get("pdfs", {}), options)
@@ -517,7 +528,7 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
         changed = (
             bool(to_write or to_delete or pdfs_read)
             or previous is None
-            or previous.meta().get("site_url", "") != scan.config.site_url
+            or old_meta.get("site_url", "") != scan.config.site_url
         )
         problems = [
             *scan.problems,
@@ -582,7 +593,7 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                     "pdfs": {src: s.record() for src, s in pdfs.items()},
                     "docs": {d.id: [d.fingerprint, words.get(d.id, 0)] for d in docs},
                 }
-                created = previous.meta().get("created") if previous else None
+                created = old_meta.get("created")
                 write_metadata(
                     new,
                     meta={
