@@ -68,6 +68,19 @@ EXTRACTORS = [
 LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
+def _reports_site(make_site: MakeSite, body: str, pdfs: Mapping[str, bytes]) -> Path:
+    """A site whose one page, ``reports.md``, lists each of ``pdfs`` as ``/assets/<name>``."""
+    return make_site(
+        {
+            "_config.yml": "title: Hostile\n",
+            "reports.md": page(
+                "Reports", body, resources="".join(f"\n  - path: /assets/{n}" for n in pdfs)
+            ),
+            **{f"assets/{name}": data for name, data in pdfs.items()},
+        }
+    )
+
+
 @pytest.fixture(scope="module")
 def bomb() -> bytes:
     """0.4 MB; its page's content stream is 200 MB of ``0 0 m 1 1 l S``.
@@ -244,21 +257,11 @@ def test_how_a_worker_died_names_the_problem(
 def test_a_site_with_a_bomb_is_indexed_within_a_gigabyte(
     make_site: MakeSite, tmp_path: Path, bomb: bytes, extractor: str
 ) -> None:
-    site = make_site(
-        {
-            "_config.yml": "title: Hostile\n",
-            "reports.md": page(
-                "Reports",
-                "Two reports.",
-                resources="\n  - path: /assets/bomb.pdf\n  - path: /assets/review.pdf",
-            ),
-            "assets/bomb.pdf": bomb,
-            "assets/review.pdf": text_pdf(
-                [["Waiting times in the northern region"], ["Quillwort survey results"]],
-                title="Waiting Times Review",
-            ),
-        }
+    review = text_pdf(
+        [["Waiting times in the northern region"], ["Quillwort survey results"]],
+        title="Waiting Times Review",
     )
+    site = _reports_site(make_site, "Two reports.", {"bomb.pdf": bomb, "review.pdf": review})
     index = str(tmp_path / "index")
     result, peak, seconds = run_cli_measured(
         "index", str(site), "--index", index, "--extractor", extractor, "--jobs", "2", "-q"
@@ -390,17 +393,9 @@ def test_resolve_all_still_resolves_shared_objects_without_a_loop() -> None:
 def test_a_site_with_a_reference_loop_pdf_is_indexed_without_waiting_for_the_time_limit(
     make_site: MakeSite, tmp_path: Path, extractor: str
 ) -> None:
-    site = make_site(
-        {
-            "_config.yml": "title: Hostile\n",
-            "reports.md": page(
-                "Reports",
-                "Two reports.",
-                resources="\n  - path: /assets/loop.pdf\n  - path: /assets/review.pdf",
-            ),
-            "assets/loop.pdf": reference_loop_pdf(),
-            "assets/review.pdf": text_pdf([["Quillwort survey results"]], title="Review"),
-        }
+    review = text_pdf([["Quillwort survey results"]], title="Review")
+    site = _reports_site(
+        make_site, "Two reports.", {"loop.pdf": reference_loop_pdf(), "review.pdf": review}
     )
     index = str(tmp_path / "index")
     result = run_cli(
@@ -506,17 +501,7 @@ def test_a_site_with_form_bombs_and_loops_is_indexed_with_named_warnings(
         "labels.pdf": page_labels_loop_pdf("Labelloop quillwort"),
         "review.pdf": text_pdf([["Waiting times review"]], title="Review"),
     }
-    site = make_site(
-        {
-            "_config.yml": "title: Hostile\n",
-            "reports.md": page(
-                "Reports",
-                "Four reports.",
-                resources="".join(f"\n  - path: /assets/{n}" for n in pdfs),
-            ),
-            **{f"assets/{name}": data for name, data in pdfs.items()},
-        }
-    )
+    site = _reports_site(make_site, "Four reports.", pdfs)
     index = str(tmp_path / "index")
     result = run_cli("index", str(site), "--index", index, "--jobs", "2", "--pdf-timeout", "60")
     assert result.returncode == 0, result.stderr
