@@ -19,11 +19,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .config import resolve_index_dir, resolve_index_settings, resolve_serve_settings
 from .errors import EXIT_CODES, ChcSearchError
-from .render import problem_line, status_text, summary_text, to_json
+from .render import bundle_text, problem_line, status_text, summary_text, to_json
 
 T = TypeVar("T")
 
@@ -104,7 +105,7 @@ def _handle_errors(ctx: typer.Context, work: Callable[[], T]) -> T:
     except ChcSearchError as exc:
         if debug:
             raise
-        console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         if debug:
@@ -117,7 +118,7 @@ def _handle_errors(ctx: typer.Context, work: Callable[[], T]) -> T:
         if debug:
             raise
         console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. "
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}. "
             "Run again with --traceback and report it.",
             soft_wrap=True,
         )
@@ -441,6 +442,56 @@ def collections_command(
                 f"{counts.get('pdfs', 0):>5,} PDFs  {counts.get('pdf_pages', 0):>7,} PDF pages  "
                 f"{item['extractor']:<8}  {item['site']}"
             )
+
+    _handle_errors(ctx, work)
+
+
+@app.command("bundle")
+def bundle_command(
+    ctx: typer.Context,
+    out_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder to write the static search bundle to, e.g. _site/search.",
+            show_default=False,
+        ),
+    ],
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
+    ] = None,
+    site_url: Annotated[
+        str | None,
+        typer.Option(
+            "--site-url",
+            help="The site's public address that result links start with, e.g. "
+            "https://example.org \\[CHCSEARCH_SITE_URL, else the site's own url/baseURL "
+            "if indexed, else paths].",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    collection: Annotated[
+        str | None,
+        typer.Option("--collection", "-c", help="Bundle a named collection, not --index."),
+    ] = None,
+) -> None:
+    """Write a static search bundle (Pagefind) that any static host serves: no service needed.
+
+    Needs Pagefind: pip install "chcsearch\\[static]". Put the box on the site's pages with
+    <script src="/search/chcsearch.js" data-bundle="/search/" defer></script>.
+
+    Example: chcsearch bundle _site/search --index index
+    """
+    from .bundle import write_bundle
+
+    def work() -> None:
+        index_dir = resolve_index_dir(index, env=os.environ, cwd=Path.cwd(), collection=collection)
+        address = site_url if site_url is not None else os.environ.get("CHCSEARCH_SITE_URL")
+        summary = write_bundle(index_dir, out_dir, site_url=address)
+        if as_json:
+            typer.echo(to_json(summary.to_dict()))
+        else:
+            typer.echo(bundle_text(summary))
 
     _handle_errors(ctx, work)
 

@@ -1225,18 +1225,51 @@ def query_data(reader: Any) -> dict[str, Any]:
             data["authors"][docnum] = [S.author_terms(a) for a in stored[S.AUTHORS]]
         is_page = stored.get(S.KIND) == "page"
         crumbs = list(stored.get(S.BREADCRUMB) or [])
-        for path, title in zip(
-            stored.get(S.ANCESTORS) or [],
-            [*crumbs, stored[S.TITLE]] if is_page else crumbs,
-            strict=False,
-        ):
-            titles.setdefault(path, title)
+        _learn_section_titles(titles, stored)
         if is_page or (stored.get(S.GROUP) == stored.get(S.SOURCE) and stored.get(S.PAGE) == 1):
             url = stored[S.URL] if is_page else stored[S.URL].split("#", 1)[0]
             pages.append([stored[S.TITLE], url, " › ".join(crumbs)])
     data["section_titles"] = titles
     data["pages"] = sorted(pages)
     return data
+
+
+def _learn_section_titles(titles: dict[str, str], stored: dict[str, Any]) -> None:
+    """Add the title of each section a stored document names (by its ancestors and breadcrumb)."""
+    crumbs = list(stored.get(S.BREADCRUMB) or [])
+    for path, title in zip(
+        stored.get(S.ANCESTORS) or [],
+        [*crumbs, stored[S.TITLE]] if stored.get(S.KIND) == "page" else crumbs,
+        strict=False,
+    ):
+        titles.setdefault(path, title)
+
+
+def section_titles(docs: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """The title of every section the stored documents name, by section path."""
+    titles: dict[str, str] = {}
+    for stored in docs:
+        _learn_section_titles(titles, stored)
+    return titles
+
+
+def spelling_vocabulary(generation: Generation) -> list[tuple[str, int, bool]]:
+    """``(word, documents, in a title)`` for every unstemmed word "did you mean" knows."""
+    ix = open_whoosh(generation)
+    try:
+        with ix.reader() as reader:
+            title_words = {
+                term.decode("utf-8") if isinstance(term, bytes) else term
+                for term in reader.lexicon(S.SPELL_TITLE)
+            }
+            counts: dict[str, int] = {}
+            for name in (S.SPELL_BODY, S.SPELL_TITLE):
+                for term, info in reader.iter_field(name):
+                    word = term.decode("utf-8") if isinstance(term, bytes) else term
+                    counts[word] = max(counts.get(word, 0), info.doc_frequency())
+    finally:
+        ix.close()
+    return [(word, count, word in title_words) for word, count in counts.items()]
 
 
 def write_query_data(generation: Generation) -> None:

@@ -16,6 +16,7 @@ from .results import Hit, SearchResults
 from .snippets import mark_spans
 
 if TYPE_CHECKING:
+    from .bundle import BundleSummary
     from .model import BuildSummary, Problem
 
 
@@ -38,6 +39,20 @@ def _group_counts(problems: Iterable[Mapping[str, Any] | Problem]) -> dict[str, 
         kinds = groups.setdefault(group, {})
         kinds[kind] = kinds.get(kind, 0) + 1
     return groups
+
+
+def bundle_text(summary: BundleSummary) -> str:
+    """The closing summary of a bundle run."""
+    links = f"links on {summary.site_url}" if summary.site_url else "links are paths on the site"
+    return "\n".join(
+        [
+            f"Bundle {summary.out_dir} written in {summary.seconds:.1f} s ({links})",
+            f"  records    {summary.pages + summary.pdf_pages:>8,}  "
+            f"({summary.pages:,} pages, {summary.pdf_pages:,} PDF pages)",
+            f"  files      {summary.files:>8,}  ({summary.bytes / 1e6:,.1f} MB)",
+            f"  vocabulary {summary.vocabulary:>8,}  words for did-you-mean",
+        ]
+    )
 
 
 def summary_text(summary: BuildSummary) -> str:
