@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ServeProcess, free_port, page, settings_for
+from helpers import ServeProcess, StaticServer, free_port, page, settings_for
 
 import chcsearch
 from chcsearch.config import IndexSettings
@@ -470,3 +470,172 @@ def test_dark_mode_and_a_placeholder_that_fits(browser: Any, corpus_server: Serv
             assert problems == []
         finally:
             context.close()
+
+
+# ---- static mode: the bundle `chcsearch bundle` writes, served by http.server ---------------
+
+
+def _static_site(index_dir: Path, folder: Path) -> Path:
+    """A site folder: the bundle in search/ and a host page with a 40 px flex navbar and the box."""
+    from chcsearch.bundle import write_bundle
+
+    write_bundle(index_dir, folder / "search")
+    (folder / "host.css").write_text(HOST_CSS, encoding="utf-8")
+    (folder / "index.html").write_text(
+        f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/host.css"><link rel="stylesheet" href="/search/chcsearch.css">
+<link rel="icon" href="data:,"><title>Static host</title></head><body>
+<header class="nav"><a href="/">Home</a><span class="grow"></span>
+<input type="search" data-chcsearch aria-label="Search" placeholder="Search"></header>
+<main><p>{"Some page text. " * 200}</p></main>
+<script src="/search/chcsearch.js" data-bundle="/search/" defer></script>
+</body></html>""",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def static_site(
+    corpus_build: tuple[IndexSettings, BuildSummary], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The real corpus as a static site: no chcsearch process, only ``python -m http.server``."""
+    folder = _static_site(corpus_build[0].index_dir, tmp_path_factory.mktemp("static"))
+    server = StaticServer(folder)
+    yield server.url + "/"
+    server.stop()
+
+
+def _results(tab: Any) -> list[str]:
+    return tab.locator(".chcsearch-title").evaluate_all(  # type: ignore[no-any-return]
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+
+
+def test_static_mode_groups_highlights_and_links_report_pages(
+    static_site: str, tab: tuple[Any, list[str]]
+) -> None:
+    browser_tab, problems = tab
+    requests: list[str] = []
+    browser_tab.on("request", lambda request: requests.append(request.url))
+    browser_tab.goto(static_site)
+    _type(browser_tab, "stroke")
+    first = browser_tab.locator(".chcsearch-result").first
+    assert "stroke" in first.locator(".chcsearch-snippet mark").first.inner_text().lower()
+    urls = _results(browser_tab)
+    assert len(urls) == len(set(urls))  # a report's pages are grouped under one result
+    parts = browser_tab.locator(".chcsearch-part").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert parts and all(re.search(r"\.pdf#page=\d+$", href) for href in parts), parts
+    assert not any(url.endswith(".pdf") or "#page=" in url for url in urls), urls
+    # page order within each report
+    for line in browser_tab.locator(".chcsearch-parts").evaluate_all(
+        "lines => lines.map(l => [...l.querySelectorAll('a')].map(a => a.href))"
+    ):
+        numbers = [int(re.search(r"#page=(\d+)$", href).group(1)) for href in line]  # type: ignore[union-attr]
+        assert numbers == sorted(numbers), line
+    assert all(url.startswith(static_site) for url in requests), requests  # the bundle only
+    assert problems == []
+
+
+def test_static_mode_chips_filter_and_drill_down(
+    static_site: str, tab: tuple[Any, list[str]]
+) -> None:
+    browser_tab, problems = tab
+    browser_tab.goto(static_site)
+    _type(browser_tab, "stroke")
+    chip = browser_tab.locator(".chcsearch-chip[data-section='greater-manchester']")
+    assert chip.inner_text().startswith("Greater Manchester (")
+    chip.click()
+    browser_tab.locator(".chcsearch-chip-on[data-section='greater-manchester']").wait_for()
+    browser_tab.wait_for_selector(".chcsearch-result")
+    assert all(url.startswith("/greater-manchester/") for url in _results(browser_tab))
+    deeper = browser_tab.locator(".chcsearch-chip:not(.chcsearch-chip-on)").first
+    value = deeper.get_attribute("data-section") or ""
+    assert value.startswith("greater-manchester/"), value  # one level down
+    assert problems == []
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)])
+def test_static_mode_floats_and_reaches_twenty_results(
+    static_site: str, tab: tuple[Any, list[str]], size: tuple[int, int]
+) -> None:
+    browser_tab, problems = tab
+    width, height = size
+    browser_tab.set_viewport_size({"width": width, "height": height})
+    browser_tab.goto(static_site)
+    header = browser_tab.locator("header.nav")
+    before = header.bounding_box()
+    _type(browser_tab, "stroke")
+    more = browser_tab.locator(".chcsearch-more")
+    for _ in range(10):
+        if len(_results(browser_tab)) >= 20 or more.is_hidden():
+            break
+        count = browser_tab.locator(".chcsearch-result").count()
+        more.focus()
+        browser_tab.keyboard.press("Enter")
+        browser_tab.locator(".chcsearch-result").nth(count).wait_for()
+    urls = _results(browser_tab)
+    assert len(set(urls)) >= 20 and len(urls) == len(set(urls)), urls
+    after = header.bounding_box()
+    assert before and after and abs(after["height"] - before["height"]) <= 2
+    box = browser_tab.locator(".chcsearch-panel").bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0
+    assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, box
+    assert problems == []
+
+
+def test_static_mode_answers_a_question_and_offers_did_you_mean(
+    static_site: str, tab: tuple[Any, list[str]]
+) -> None:
+    browser_tab, problems = tab
+    browser_tab.goto(static_site)
+    # Pagefind alone wants every word on one page; this question has none such
+    _type(browser_tab, "what did the study of stroke mimics by paramedics find")
+    titles = browser_tab.locator(".chcsearch-title").all_inner_texts()
+    assert any("Mimics" in t for t in titles[:3]), titles
+    box = browser_tab.locator("input[data-chcsearch]")
+    box.fill("")
+    # a word the site does not have is corrected, and said so, as serve does
+    box.press_sequentially("epilepsey", delay=20)
+    status = browser_tab.locator(".chcsearch-status")
+    status.filter(has_text="searched for").wait_for()
+    assert "“epilepsy”" in status.inner_text()
+    assert any("pilepsy" in t for t in browser_tab.locator(".chcsearch-result").all_inner_texts())
+    # nothing in the chosen section: did-you-mean and removing the filter
+    box.fill("")
+    box.press_sequentially("stroke", delay=20)
+    browser_tab.locator(".chcsearch-chip[data-section='connected-yorkshire']").click()
+    browser_tab.locator(".chcsearch-chip-on[data-section='connected-yorkshire']").wait_for()
+    box.fill("")
+    box.press_sequentially("epilep", delay=20)
+    empty = browser_tab.locator(".chcsearch-empty")
+    empty.locator(".chcsearch-unfilter").wait_for()
+    assert browser_tab.locator(".chcsearch-status").inner_text().startswith("No results")
+    empty.locator(".chcsearch-suggestion").wait_for()
+    assert "epilepsy" in empty.locator(".chcsearch-suggestion").inner_text().lower()
+    empty.locator(".chcsearch-unfilter").click()
+    browser_tab.wait_for_selector(".chcsearch-result")
+    assert browser_tab.locator(".chcsearch-chip-on").count() == 0
+    assert problems == []
+
+
+def test_static_mode_shows_hostile_text_as_text_and_runs_nothing(
+    hostile_index: Path, tab: tuple[Any, list[str]], tmp_path: Path
+) -> None:
+    server = StaticServer(_static_site(hostile_index, tmp_path))
+    try:
+        browser_tab, problems = tab
+        browser_tab.goto(server.url + "/")
+        _type(browser_tab, "lighthouse")
+        result = browser_tab.locator(".chcsearch-result").first
+        assert "<script>" in result.locator(".chcsearch-snippet").inner_text()
+        assert result.locator(".chcsearch-title").inner_text().startswith("Hostile <img")
+        assert browser_tab.locator(".chcsearch-panel script, .chcsearch-panel img").count() == 0
+        browser_tab.wait_for_timeout(300)
+        assert browser_tab.evaluate("window.pwned") is None
+        assert problems == []
+    finally:
+        server.stop()

@@ -5,6 +5,10 @@
  *   <script src="https://search.example.org/static/chcsearch.js"
  *           data-endpoint="https://search.example.org" defer></script>
  *
+ * or, on a static site, over the bundle `chcsearch bundle` wrote (no service at all):
+ *
+ *   <script src="/search/chcsearch.js" data-bundle="/search/" defer></script>
+ *
  * Every <input data-chcsearch> becomes a search-as-you-type combobox:
  * results with highlighted snippets and breadcrumbs, section chips that
  * filter, report pages linked as ….pdf#page=N, arrow keys / Enter / Escape.
@@ -15,6 +19,8 @@
 
   var script = document.currentScript;
   var endpoint = ((script && script.getAttribute("data-endpoint")) || "").replace(/\/+$/, "");
+  // data-bundle: the folder `chcsearch bundle` wrote; the box then searches it in the browser
+  var bundle = script && script.getAttribute("data-bundle");
   var DEBOUNCE_MS = 120;
   var LIMIT = 8;
   var MAX_PAGE = 20;                       // the API serves pages 1–20
@@ -60,6 +66,311 @@
     return /^(https?:\/\/[^\/]|\/|#|\.{0,2}\/)/i.test(value) || /^[\w%.-]+(\/|$)/.test(value) ? value : "#";
   }
 
+  function now() {
+    return window.performance && performance.now ? performance.now() : Date.now();
+  }
+
+  // ---- serve mode: the JSON API of `chcsearch serve` -------------------------------------
+
+  function ServiceBackend(base) {
+    this.base = base;
+    this.controller = null;
+  }
+
+  ServiceBackend.prototype.search = function (query, sections, page, limit) {
+    if (this.controller) this.controller.abort();
+    this.controller = typeof AbortController === "function" ? new AbortController() : null;
+    var params = "q=" + encodeURIComponent(query) + "&limit=" + limit + (page > 1 ? "&page=" + page : "");
+    for (var i = 0; i < sections.length; i++) params += "&section=" + encodeURIComponent(sections[i]);
+    return fetch(this.base + "/api/search?" + params, this.controller ? { signal: this.controller.signal } : {})
+      .then(function (response) {
+        return response.json().then(function (data) {
+          if (response.ok) return data;
+          var error = new Error(data && data.error ? data.error : "");
+          error.refused = Boolean(data && data.error);
+          throw error;
+        });
+      });
+  };
+
+  ServiceBackend.prototype.suggest = function (query) {
+    return fetch(this.base + "/api/suggest?q=" + encodeURIComponent(query))
+      .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; });
+  };
+
+  // ---- static mode: the Pagefind bundle `chcsearch bundle` wrote ---------------------------
+  //
+  // Each page and each PDF page is a Pagefind record; its metadata says which page it
+  // groups under (group, group_title, group_url), where it links (link: …pdf#page=N) and
+  // its breadcrumb. Pagefind finds records holding every word of the query; a question
+  // rarely has all its words on one page, so the words are also searched one by one and
+  // the records holding some of them follow, those with more of the words first.
+
+  var STOP_WORDS = {};
+  ("a about all an and are as at be by can did do does for from had has have how i if in into is it its " +
+   "me my of on or our that the their them there these they this to was we were what when where which " +
+   "who why will with you your").split(" ").forEach(function (word) { STOP_WORDS[word] = true; });
+  var RECORDS_PER_PAGE = 48;              // most records whose data one page of results loads
+  var BATCH = 8;                          // records whose data is loaded at a time
+  var statics = {};
+
+  function staticBackend(base) {
+    var url = new URL(base.replace(/\/*$/, "/"), document.baseURI).href;
+    if (!statics[url]) statics[url] = new StaticBackend(url);
+    return statics[url];
+  }
+
+  function StaticBackend(base) {
+    this.base = base;
+    this.ready = null;
+    this.info = {};
+    this.searches = {};                   // query and filters → their merged, grouped results
+    this.vocabulary = null;
+  }
+
+  StaticBackend.prototype.load = function () {
+    var self = this;
+    if (!this.ready) {
+      this.ready = Promise.all([
+        import(this.base + "pagefind/pagefind.js"),
+        fetch(this.base + "chcsearch-bundle.json").then(function (r) { return r.ok ? r.json() : {}; })
+      ]).then(function (loaded) {
+        self.pagefind = loaded[0];
+        self.info = loaded[1] || {};
+        return self.pagefind.options({ basePath: self.base + "pagefind/", excerptLength: 24 });
+      }).then(function () { return self.pagefind.init(); })
+        // Pagefind counts results per filter value only once the filters are loaded
+        .then(function () { return self.pagefind.filters(); });
+      this.ready.catch(function () { self.ready = null; });   // try again on the next query
+    }
+    return this.ready;
+  };
+
+  function queryWords(query) {
+    var words = String(query).toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu) || [];
+    var seen = {}, kept = [];
+    for (var i = 0; i < words.length; i++) {
+      var word = words[i].replace(/['’-]+$/, "");
+      if (!seen[word] && !STOP_WORDS[word]) { seen[word] = true; kept.push(word); }
+    }
+    return kept;
+  }
+
+  StaticBackend.prototype.merged = function (query, sections) {
+    var self = this;
+    var options = sections.length ? { filters: { section: { any: sections } } } : {};
+    var words = queryWords(query);
+    var whole = this.pagefind.search(query, options);
+    var single = words.length > 1 ? words.map(function (word) { return self.pagefind.search(word, options); }) : [];
+    return Promise.all([whole].concat(single)).then(function (answers) {
+      var first = answers[0] || { results: [], filters: {} };
+      var order = [], known = {};
+      for (var i = 0; i < first.results.length; i++) {
+        known[first.results[i].id] = true;
+        order.push(first.results[i]);
+      }
+      var partial = {};
+      for (var a = 1; a < answers.length; a++) {
+        var results = (answers[a] && answers[a].results) || [];
+        for (var r = 0; r < results.length; r++) {
+          var result = results[r];
+          if (known[result.id]) continue;
+          var entry = partial[result.id] || (partial[result.id] = { result: result, words: 0, score: 0 });
+          entry.words += 1;
+          entry.score += result.score;
+        }
+      }
+      var rest = Object.keys(partial).map(function (id) { return partial[id]; });
+      rest.sort(function (x, y) { return y.words - x.words || y.score - x.score; });
+      for (var k = 0; k < rest.length; k++) order.push(rest[k].result);
+      var counted = first.results.length ? first : answers.slice(1).reduce(function (best, answer) {
+        return answer && answer.results.length > best.results.length ? answer : best;
+      }, first);
+      return {
+        order: order, loaded: 0, groups: [], byKey: {},
+        filters: (counted.filters && counted.filters.section) || {},
+        matched: order.length
+      };
+    });
+  };
+
+  function parsedList(text) {
+    try {
+      var value = JSON.parse(text || "[]");
+      return Array.isArray(value) ? value.map(String) : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  // A record's data into the result it belongs to: its page's, with its report pages as parts.
+  StaticBackend.prototype.place = function (state, data) {
+    var meta = data.meta || {};
+    var pdf = meta.kind === "pdf";
+    var key = meta.group || meta.source || meta.link || data.url;
+    var group = state.byKey[key];
+    if (!group) {
+      group = state.byKey[key] = {
+        id: key, source: key, kind: "page",
+        title: pdf ? meta.group_title || meta.title : meta.title,
+        url: pdf ? meta.group_url || String(meta.link || "").split("#")[0] : meta.link,
+        breadcrumb: parsedList(pdf && meta.group_title ? meta.group_crumbs : meta.crumbs),
+        snippet_html: data.excerpt || "",
+        parts: []
+      };
+      state.groups.push(group);
+    }
+    if (pdf) {
+      if (group.parts.length < 5) {
+        group.parts.push({ kind: "pdf", page: Number(meta.page) || 0, page_label: meta.page_label || "",
+                           url: meta.link, snippet: String(data.excerpt || "").replace(/<\/?mark>/g, "") });
+      }
+    } else if (!group.head) {
+      group.head = true;
+      group.snippet_html = data.excerpt || group.snippet_html;
+    }
+  };
+
+  // Load records' data in rank order until `wanted` results exist or the budget is spent.
+  StaticBackend.prototype.fill = function (state, wanted, budget) {
+    var self = this;
+    if (state.groups.length >= wanted || state.loaded >= state.order.length || budget <= 0) {
+      return Promise.resolve(state);
+    }
+    var batch = state.order.slice(state.loaded, state.loaded + Math.min(BATCH, budget));
+    state.loaded += batch.length;
+    return Promise.all(batch.map(function (result) { return result.data(); })).then(function (datas) {
+      for (var i = 0; i < datas.length; i++) self.place(state, datas[i]);
+      return self.fill(state, wanted, budget - batch.length);
+    });
+  };
+
+  StaticBackend.prototype.facets = function (state, sections) {
+    var titles = this.info.sections || {};
+    var bases = sections.length ? sections : [""];
+    var facets = [];
+    for (var value in state.filters) {
+      if (!Object.prototype.hasOwnProperty.call(state.filters, value) || !state.filters[value]) continue;
+      for (var b = 0; b < bases.length; b++) {
+        var base = bases[b];
+        var depth = base ? base.split("/").length : 0;
+        var inside = !base || value.indexOf(base + "/") === 0;
+        if (inside && value.split("/").length === depth + 1) {
+          facets.push({ value: value, count: state.filters[value], title: titles[value] || value.split("/").pop() });
+          break;
+        }
+      }
+    }
+    facets.sort(function (x, y) { return y.count - x.count || (x.value < y.value ? -1 : 1); });
+    for (var s = 0; s < sections.length; s++) {
+      if (titles[sections[s]]) facets.push({ value: sections[s], count: 0, title: titles[sections[s]] });
+    }
+    return facets;
+  };
+
+  // Words the site does not have are corrected first, as `chcsearch serve` does: Pagefind
+  // would otherwise answer a misspelt word with pages that share its first letters.
+  StaticBackend.prototype.search = function (query, sections, page, limit) {
+    var self = this;
+    var key = JSON.stringify([query, sections]);
+    var correction = "";
+    return Promise.all([this.load(), this.loadVocabulary()]).then(function (loaded) {
+      correction = corrected(query, loaded[1], false);
+      if (!self.searches[key]) {
+        self.searches = {};                 // keep only the query being paged
+        self.searches[key] = self.merged(correction || query, sections);
+      }
+      return self.searches[key];
+    }).then(function (state) {
+      return self.fill(state, page * limit + 1, RECORDS_PER_PAGE * page - state.loaded);
+    }).then(function (state) {
+      var results = state.groups.slice((page - 1) * limit, page * limit);
+      var more = state.groups.length > page * limit || state.loaded < state.order.length;
+      var exact = state.loaded >= state.order.length;
+      var total = state.groups.length;
+      return {
+        query: query, corrected_query: correction || null,
+        page: page, limit: limit, results: results, total: total, has_more: more,
+        total_text: exact ? (total === 1 ? "1 result" : total + " results") :
+          state.matched + " matching pages",
+        facets: { section: self.facets(state, sections) }
+      };
+    });
+  };
+
+  function editDistance(a, b, limit) {
+    if (Math.abs(a.length - b.length) > limit) return limit + 1;
+    var previous = [], current;
+    for (var j = 0; j <= b.length; j++) previous.push(j);
+    for (var i = 1; i <= a.length; i++) {
+      current = [i];
+      var best = i;
+      for (var k = 1; k <= b.length; k++) {
+        var cost = a.charAt(i - 1) === b.charAt(k - 1) ? 0 : 1;
+        current.push(Math.min(previous[k] + 1, current[k - 1] + 1, previous[k - 1] + cost));
+        best = Math.min(best, current[k]);
+      }
+      if (best > limit) return limit + 1;
+      previous = current;
+    }
+    return previous[b.length];
+  }
+
+  StaticBackend.prototype.loadVocabulary = function () {
+    var self = this;
+    if (!this.vocabulary) {
+      this.vocabulary = fetch(this.base + "chcsearch-vocabulary.json")
+        .then(function (r) { return r.ok ? r.json() : { words: "" }; })
+        .then(function (data) {
+          var words = data && typeof data.words === "string" && data.words ? data.words.split("\n") : [];
+          var known = {};
+          for (var i = 0; i < words.length; i++) known[words[i]] = true;
+          return { words: words, known: known };
+        }, function () {
+          self.vocabulary = null;           // fetch it again next time; search on without it
+          return { words: [], known: {} };
+        });
+    }
+    return this.vocabulary;
+  };
+
+  // The query with each word the site does not have replaced by the most frequent word it
+  // has one edit away (two for words of six letters or more); "" when nothing changes. A
+  // word that begins words of the site is kept (Pagefind finds those as you type), or, with
+  // `complete`, replaced by the most frequent of them.
+  function corrected(query, vocabulary, complete) {
+    if (!vocabulary.words.length) return "";
+    var changed = false;
+    var text = String(query).replace(/\p{L}{3,}/gu, function (word) {
+      var lower = word.toLowerCase();
+      if (vocabulary.known[lower] || STOP_WORDS[lower]) return word;
+      var words = vocabulary.words, i;
+      for (i = 0; i < words.length; i++) {
+        if (words[i].lastIndexOf(lower, 0) === 0) {
+          if (!complete) return word;
+          changed = true;
+          return words[i];
+        }
+      }
+      var limit = lower.length >= 6 ? 2 : 1, best = null, bestDistance = limit + 1;
+      for (i = 0; i < words.length && bestDistance > 1; i++) {
+        var distance = editDistance(lower, words[i], limit);
+        if (distance < bestDistance) { best = words[i]; bestDistance = distance; }
+      }
+      if (!best) return word;
+      changed = true;
+      return best;
+    });
+    return changed ? text : "";
+  }
+
+  StaticBackend.prototype.suggest = function (query) {
+    return this.loadVocabulary().then(function (vocabulary) {
+      var text = corrected(query, vocabulary, true);
+      return { suggestions: text ? [{ text: text, kind: "query" }] : [] };
+    });
+  };
+
   function SearchBox(input) {
     var id = "chcsearch-" + (++counter);
     this.input = input;
@@ -69,11 +380,11 @@
     this.options = [];
     this.seen = {};
     this.timer = null;
-    this.controller = null;
     this.serial = 0;
     this.query = "";
     this.page = 0;
     this.total = 0;
+    this.backend = bundle ? staticBackend(bundle) : new ServiceBackend(endpoint);
 
     this.panel = el("div", "chcsearch-panel");
     this.panel.hidden = true;
@@ -141,27 +452,22 @@
 
   SearchBox.prototype.fetchPage = function (page) {
     var self = this;
-    var query = this.query;
-    if (this.controller) this.controller.abort();
-    this.controller = typeof AbortController === "function" ? new AbortController() : null;
     var serial = ++this.serial;
-    var params = "q=" + encodeURIComponent(query) + "&limit=" + LIMIT + (page > 1 ? "&page=" + page : "");
-    for (var i = 0; i < this.sections.length; i++) params += "&section=" + encodeURIComponent(this.sections[i]);
-    var options = this.controller ? { signal: this.controller.signal } : {};
+    var started = now();
     if (page > 1) this.more.setAttribute("aria-busy", "true");
-    fetch(endpoint + "/api/search?" + params, options)
-      .then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-      })
-      .then(function (answer) {
+    this.backend.search(this.query, this.sections.slice(), page, LIMIT)
+      .then(function (data) {
         if (serial !== self.serial) return;
         self.more.removeAttribute("aria-busy");
-        if (!answer.ok) { self.message(answer.data && answer.data.error ? "Search could not run: " + answer.data.error : "Search is unavailable right now."); return; }
-        self.render(answer.data, page > 1, serial);
-      })
-      .catch(function (error) {
+        self.render(data, page > 1, serial);
+        self.input.dispatchEvent(new CustomEvent("chcsearch:results", {
+          detail: { query: self.query, page: page, ms: now() - started, results: self.options.length, total: data.total || 0 }
+        }));
+      }, function (error) {
         if (error && error.name === "AbortError") return;
-        if (serial === self.serial) self.message("Search is unavailable right now. Please try again later.");
+        if (serial !== self.serial) return;
+        self.more.removeAttribute("aria-busy");
+        self.message(error && error.message && error.refused ? "Search could not run: " + error.message : "Search is unavailable right now. Please try again later.");
       });
   };
 
@@ -260,12 +566,15 @@
     if (!this.total) {
       this.status.textContent = "No results for “" + this.query + "”" + note;
       this.offerAlternatives(data, serial);
+    } else if (data.total_text) {
+      this.status.textContent = data.total_text + note + ", showing " + shown;
     } else {
       this.status.textContent = (this.total === 1 ? "1 result" : this.total + " results") + note +
         (shown < this.total ? ", showing " + shown : "");
     }
-    this.more.hidden = !(results.length && shown < this.total && this.page * limit < this.total && this.page < MAX_PAGE);
-    if (!this.more.hidden) this.more.textContent = "More results (" + shown + " of " + this.total + " shown)";
+    this.more.hidden = typeof data.has_more === "boolean" ? !(data.has_more && this.page < MAX_PAGE) :
+      !(results.length && shown < this.total && this.page * limit < this.total && this.page < MAX_PAGE);
+    if (!this.more.hidden) this.more.textContent = data.total_text ? "More results (" + shown + " shown)" : "More results (" + shown + " of " + this.total + " shown)";
     else if (append && document.activeElement === this.more) this.input.focus();
     this.open();
   };
@@ -358,8 +667,7 @@
     };
     var corrected = data.corrected_query;
     if (corrected && corrected.toLowerCase() !== query.toLowerCase()) { offer(corrected, ""); return; }
-    fetch(endpoint + "/api/suggest?q=" + encodeURIComponent(query))
-      .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+    this.backend.suggest(query)
       .then(function (answer) {
         if (serial !== self.serial) return;
         var list = (answer && answer.suggestions) || [];
