@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gzip
 import html
 import json
 import shutil
@@ -43,6 +44,7 @@ from .sources import absolute_link, normalize_site_url
 #: Files of the box copied into the bundle, and the files chcsearch writes beside Pagefind's.
 BOX_FILES = ("chcsearch.js", "chcsearch.css")
 BUNDLE_FILE = "chcsearch-bundle.json"
+RESULTS_FILE = "chcsearch-results.json"
 VOCABULARY_FILE = "chcsearch-vocabulary.json"
 PAGEFIND_DIR = "pagefind"
 BUNDLE_FORMAT = 1
@@ -66,6 +68,12 @@ class Record:
     url: str
     html: str
     kind: str
+    #: the result it groups under: its page's source (or the report's own, unlinked)
+    group: str = ""
+    #: (title, link, breadcrumb, section) of that result
+    head: tuple[str, str, tuple[str, ...], str] = ("", "", (), "")
+    page: int = 0
+    page_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,8 +103,12 @@ class BundleSummary:
         }
 
 
+def _clip(value: Any) -> str:
+    return str(value or "")[:MAX_RECORD_CHARS]
+
+
 def _text(value: Any) -> str:
-    return html.escape(str(value or "")[:MAX_RECORD_CHARS], quote=True)
+    return html.escape(_clip(value), quote=True)
 
 
 def _filter(name: str, value: str) -> str:
@@ -122,25 +134,33 @@ def record_of(doc: dict[str, Any], head: dict[str, Any] | None, site_url: str) -
     url = absolute_link(str(doc.get(S.URL) or ""), site_url)
     title = str(doc.get(S.TITLE) or "")
     parts = ['<html lang="en"><head><meta charset="utf-8"></head><body>']
+    lead: list[str] = []  # the text before the body: snippets are taken from the body
     if _searchable_title(doc):
         parts.append(f'<h1 data-pagefind-weight="{WEIGHTS[S.TITLE]:g}">{_text(title)}</h1>')
+        lead.append(title)
         if doc.get(S.CONTEXT):
             weight = WEIGHTS[S.CONTEXT]
             parts.append(f'<p data-pagefind-weight="{weight:g}">{_text(doc[S.CONTEXT])}</p>')
+            lead.append(str(doc[S.CONTEXT]))
         for author in doc.get(S.AUTHORS) or ():
             parts.append(f'<p data-pagefind-weight="{WEIGHTS[S.CONTEXT]:g}">{_text(author)}</p>')
+            lead.append(str(author))
     for heading in str(doc.get(S.HEADINGS) or "").splitlines():
         if heading.strip():
             weight = WEIGHTS[S.HEADINGS]
             parts.append(f'<h2 data-pagefind-weight="{weight:g}">{_text(heading)}</h2>')
+            lead.append(heading)
     for resource in doc.get(S.RESOURCES) or ():
         if isinstance(resource, dict) and resource.get("title"):
             weight = WEIGHTS[S.RESOURCE_TITLES]
             parts.append(f'<h3 data-pagefind-weight="{weight:g}">{_text(resource["title"])}</h3>')
+            lead.append(str(resource["title"]))
     parts.append(f'<div data-pagefind-weight="{WEIGHTS[S.BODY]:g}">{_text(doc.get(S.BODY))}</div>')
     # what the box shows and groups by, never indexed as words
     parts.append(_meta("title", title or url))
     parts.append(_meta("link", url))
+    # words of Pagefind's content before the body (it splits its content at white space)
+    parts.append(_meta("lead", sum(len(_clip(text).split()) for text in lead)))
     parts.append(_meta("kind", kind))
     parts.append(_meta("source", doc.get(S.SOURCE) or ""))
     parts.append(_meta("crumbs", json.dumps(list(doc.get(S.BREADCRUMB) or ()))))
@@ -164,7 +184,29 @@ def record_of(doc: dict[str, Any], head: dict[str, Any] | None, site_url: str) -
         for depth in range(1, len(pieces) + 1):
             parts.append(_filter("level", ".".join(pieces[:depth])))
     parts.append("</body></html>")
-    return Record(url=url, html="".join(parts), kind=kind)
+    if kind == "pdf" and head is not None:
+        shown = (
+            str(head.get(S.TITLE) or ""),
+            absolute_link(str(head.get(S.URL) or ""), site_url),
+            tuple(head.get(S.BREADCRUMB) or ()),
+            str(head.get(S.SECTION) or ""),
+        )
+    else:
+        shown = (
+            title or url,
+            url.split("#", 1)[0],
+            tuple(doc.get(S.BREADCRUMB) or ()),
+            str(doc.get(S.SECTION) or ""),
+        )
+    return Record(
+        url=url,
+        html="".join(parts),
+        kind=kind,
+        group=group,
+        head=shown,
+        page=int(doc.get(S.PAGE) or 0) if kind == "pdf" else 0,
+        page_label=str(doc.get(S.PAGE_LABEL) or ""),
+    )
 
 
 def records(docs: Iterable[dict[str, Any]], site_url: str) -> list[Record]:
@@ -194,6 +236,52 @@ def vocabulary_words(pairs: Iterable[tuple[str, int, bool]]) -> list[str]:
     ]
     kept.sort(key=lambda wc: (-wc[1], wc[0]))
     return [word for word, _ in kept[:VOCABULARY_SIZE]]
+
+
+def _fragments(folder: Path) -> dict[str, int]:
+    """Pagefind's result id of each record, by the record's number: read back from the
+    fragments Pagefind wrote (gzip, a signature, JSON whose ``url`` is the record's file).
+    Empty when they cannot be read (another Pagefind format): the box then reads each
+    result's own data instead."""
+    ids: dict[str, int] = {}
+    try:
+        for path in folder.glob("*.pf_fragment"):
+            raw = gzip.decompress(path.read_bytes())
+            start = raw.index(b"{")
+            url = json.loads(raw[start:]).get("url", "")
+            number = url.strip("/").removesuffix(".html")
+            if number.isdigit():
+                ids[path.name.removesuffix(".pf_fragment")] = int(number)
+    except (OSError, ValueError, EOFError, AttributeError, gzip.BadGzipFile):
+        return {}
+    return ids
+
+
+def result_table(found: list[Record], ids: dict[str, int]) -> dict[str, Any]:
+    """What the box needs to group and link results without fetching each one's data:
+    ``groups`` as ``[title, link, breadcrumb, section]``, ``reports`` as report URLs, and
+    ``records`` by Pagefind result id as ``[group, page, report, page label]`` (page 0 and
+    report -1 for a site page)."""
+    groups: dict[str, int] = {}
+    heads: list[list[Any]] = []
+    reports: dict[str, int] = {}
+    table: dict[str, list[Any]] = {}
+    for result_id, number in sorted(ids.items(), key=lambda kv: kv[1]):
+        if not 0 <= number < len(found):
+            continue
+        record = found[number]
+        if record.group not in groups:
+            groups[record.group] = len(heads)
+            title, link, crumbs, section = record.head
+            heads.append([title, link, list(crumbs), section])
+        entry: list[Any] = [groups[record.group], record.page, -1]
+        if record.kind == "pdf":
+            report = record.url.split("#", 1)[0]
+            entry[2] = reports.setdefault(report, len(reports))
+            if record.page_label:
+                entry.append(record.page_label)
+        table[result_id] = entry
+    return {"groups": heads, "reports": list(reports), "records": table}
 
 
 def _pagefind() -> Any:
@@ -343,6 +431,10 @@ def write_bundle(
                 sort_keys=True,
             ),
             encoding="utf-8",
+        )
+        table = result_table(found, _fragments(work / PAGEFIND_DIR / "fragment"))
+        (work / RESULTS_FILE).write_text(
+            json.dumps(table, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )
         (work / VOCABULARY_FILE).write_text(
             # one string, a word per line: a third smaller than a list of strings

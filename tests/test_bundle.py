@@ -39,6 +39,7 @@ BUNDLE_FILES = {
     "chcsearch.js",
     "chcsearch.css",
     "chcsearch-bundle.json",
+    "chcsearch-results.json",
     "chcsearch-vocabulary.json",
 }
 SITE = {

@@ -111,7 +111,7 @@
    "me my of on or our that the their them there these they this to was we were what when where which " +
    "who why will with you your").split(" ").forEach(function (word) { STOP_WORDS[word] = true; });
   var RECORDS_PER_PAGE = 48;              // most records whose data one page of results loads
-  var BATCH = 8;                          // records whose data is loaded at a time
+  var BATCH = 16;                         // records whose data is loaded at a time
   var statics = {};
 
   function staticBackend(base) {
@@ -133,14 +133,19 @@
     if (!this.ready) {
       this.ready = Promise.all([
         import(this.base + "pagefind/pagefind.js"),
-        fetch(this.base + "chcsearch-bundle.json").then(function (r) { return r.ok ? r.json() : {}; })
+        fetch(this.base + "chcsearch-bundle.json").then(function (r) { return r.ok ? r.json() : {}; }),
+        fetch(this.base + "chcsearch-results.json").then(function (r) { return r.ok ? r.json() : null; })
+          .catch(function () { return null; })
       ]).then(function (loaded) {
         self.pagefind = loaded[0];
         self.info = loaded[1] || {};
+        var table = loaded[2];
+        self.table = table && table.records && Array.isArray(table.groups) && Array.isArray(table.reports) ? table : null;
         return self.pagefind.options({ basePath: self.base + "pagefind/", excerptLength: 24 });
       }).then(function () { return self.pagefind.init(); })
-        // Pagefind counts results per filter value only once the filters are loaded
-        .then(function () { return self.pagefind.filters(); });
+        // without the result table, chips count Pagefind's results per filter value, which it
+        // does only once the filters are loaded
+        .then(function () { return self.table ? null : self.pagefind.filters(); });
       this.ready.catch(function () { self.ready = null; });   // try again on the next query
     }
     return this.ready;
@@ -186,13 +191,85 @@
       var counted = first.results.length ? first : answers.slice(1).reduce(function (best, answer) {
         return answer && answer.results.length > best.results.length ? answer : best;
       }, first);
-      return {
+      var state = {
         order: order, loaded: 0, groups: [], byKey: {},
         filters: (counted.filters && counted.filters.section) || {},
-        matched: order.length
+        matched: order.length, grouped: false
       };
+      self.group(state);
+      return state;
     });
   };
+
+  // With the bundle's result table, every result is grouped at once, without fetching its
+  // data: only the results shown fetch theirs, for their snippets. Without it (or for a
+  // result it does not know), each result's data is read, in rank order, as they are shown.
+  StaticBackend.prototype.group = function (state) {
+    var table = this.table;
+    if (!table) return;
+    var i, record;
+    for (i = 0; i < state.order.length; i++) {
+      if (!Object.prototype.hasOwnProperty.call(table.records, state.order[i].id)) return;
+    }
+    for (i = 0; i < state.order.length; i++) {
+      var result = state.order[i];
+      record = table.records[result.id];
+      var head = table.groups[record[0]] || [];
+      var group = state.byKey[record[0]];
+      if (!group) {
+        group = state.byKey[record[0]] = {
+          id: String(head[1] || record[0]), source: String(head[1] || ""), kind: "page",
+          title: String(head[0] || ""), url: String(head[1] || ""),
+          breadcrumb: Array.isArray(head[2]) ? head[2].map(String) : [],
+          section: String(head[3] || ""), snippet_html: "", parts: [], lead: null, page: null
+        };
+        state.groups.push(group);
+      }
+      if (record[2] >= 0) {
+        if (group.parts.length < 5 && table.reports[record[2]]) {
+          group.parts.push({ kind: "pdf", page: Number(record[1]) || 0, page_label: record[3] ? String(record[3]) : "",
+                             url: String(table.reports[record[2]]) + "#page=" + Number(record[1]), snippet: "" });
+        }
+        if (!group.lead) group.lead = result;
+      } else if (!group.page) {
+        group.page = result;
+      }
+    }
+    state.loaded = state.order.length;
+    state.grouped = true;
+  };
+
+  // The snippets of the shown results: the page's own excerpt when it matched, else its best report page's.
+  StaticBackend.prototype.snippets = function (groups) {
+    return Promise.all(groups.map(function (group) {
+      var source = group.page || group.lead;
+      if (group.snippet_html || !source) return null;
+      return source.data().then(function (data) { group.snippet_html = bodyExcerpt(data) || " "; });
+    }));
+  };
+
+  // Pagefind's excerpt, but from the body: a record's title, breadcrumb and headings come
+  // first in its content (they are weighted there), and the result shows them already.
+  var EXCERPT_WORDS = 30;
+  function bodyExcerpt(data) {
+    if (!data) return "";
+    var lead = Number(data.meta && data.meta.lead) || 0;
+    var words = String(data.content || "").split(/\s+/);
+    var found = (data.locations || []).filter(function (at) { return at >= lead && at < words.length; });
+    if (!lead || !found.length) return data.excerpt || "";
+    var best = found[0], most = 0;
+    for (var i = 0; i < found.length; i++) {
+      var inside = 0;
+      for (var j = i; j < found.length && found[j] < found[i] + EXCERPT_WORDS; j++) inside++;
+      if (inside > most) { most = inside; best = found[i]; }
+    }
+    var start = Math.max(lead, best - 6), end = Math.min(words.length, start + EXCERPT_WORDS);
+    var marked = {};
+    for (var k = 0; k < found.length; k++) marked[found[k]] = true;
+    var out = [];
+    for (var w = start; w < end; w++) out.push(marked[w] ? "<mark>" + words[w] + "</mark>" : words[w]);
+    return out.join(" ");
+  }
 
   function parsedList(text) {
     try {
@@ -249,6 +326,16 @@
     var titles = this.info.sections || {};
     var bases = sections.length ? sections : [""];
     var facets = [];
+    if (state.grouped) {                   // results per section, as serve counts them
+      state.filters = {};
+      for (var g = 0; g < state.groups.length; g++) {
+        var path = state.groups[g].section.split("/");
+        for (var d = 1; d <= path.length; d++) {
+          var prefix = path.slice(0, d).join("/");
+          state.filters[prefix] = (state.filters[prefix] || 0) + 1;
+        }
+      }
+    }
     for (var value in state.filters) {
       if (!Object.prototype.hasOwnProperty.call(state.filters, value) || !state.filters[value]) continue;
       for (var b = 0; b < bases.length; b++) {
@@ -283,6 +370,8 @@
       return self.searches[key];
     }).then(function (state) {
       return self.fill(state, page * limit + 1, RECORDS_PER_PAGE * page - state.loaded);
+    }).then(function (state) {
+      return self.snippets(state.groups.slice((page - 1) * limit, page * limit)).then(function () { return state; });
     }).then(function (state) {
       var results = state.groups.slice((page - 1) * limit, page * limit);
       var more = state.groups.length > page * limit || state.loaded < state.order.length;
