@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive serve content clean
+.PHONY: help install compile browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive bench-static serve content screenshots clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,7 +46,7 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check chcsearch tests bench scripts
 	$(BIN)/mypy
 
-bench: bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive ## all benchmarks
+bench: bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive bench-static ## all benchmarks
 
 bench-ingest: $(STAMP) compile ## cold and no-change builds of the real corpus, beside Recoll
 	@command -v recollindex >/dev/null && command -v pdftotext >/dev/null || \
@@ -74,11 +74,17 @@ bench-archive: $(STAMP) compile ## synthetic archives at 1x/10x/40x the corpus: 
 	  echo "Recoll not installed (apt-get install recollcmd poppler-utils): measuring chcsearch alone"
 	$(BIN)/python bench/bench_archive.py
 
+bench-static: $(STAMP) compile browser ## the static bundle's box in Chromium: relevance, first-query bytes, query time, beside serve
+	$(BIN)/python bench/bench_static.py
+
 serve: $(STAMP) ## serve the demo index with the search box at http://127.0.0.1:8000/
 	$(BIN)/chcsearch serve --index index
 
 content: $(STAMP) ## regenerate the sample site's PDF reports
 	$(BIN)/python scripts/make_sample_pdfs.py
+
+screenshots: $(STAMP) browser ## regenerate the README's screenshots of the box (real corpus)
+	$(BIN)/python scripts/screenshots.py
 
 clean: ## remove the built index, caches and .venv
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
