@@ -569,7 +569,8 @@
     var viewHeight = window.innerHeight;
     var gap = 4, edge = 8;
     var width = Math.min(Math.max(box.width, 360), viewWidth - 2 * edge);
-    var left = Math.max(edge, Math.min(box.left, viewWidth - edge - width));
+    // under the input's left edge, or, if the panel is wider than the room there, under its right edge
+    var left = box.left + width <= viewWidth - edge ? box.left : Math.max(edge, Math.min(box.right, viewWidth - edge) - width);
     var below = viewHeight - box.bottom - gap - edge;
     var above = box.top - gap - edge;
     var up = below < 200 && above > below;
