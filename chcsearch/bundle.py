@@ -391,6 +391,7 @@ def write_bundle(
     leaves the previous bundle as it was.
     """
     started = time.perf_counter()
+    _pagefind()  # before anything is written
     out = _check_out_dir(out_dir, index_dir)
     generation = IndexStore(index_dir).open_current()
     if site_url is None:

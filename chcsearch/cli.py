@@ -107,6 +107,10 @@ def _handle_errors(ctx: typer.Context, work: Callable[[], T]) -> T:
             raise
         console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    except BrokenPipeError:
+        from .console import closed_output
+
+        raise typer.Exit(closed_output()) from None
     except KeyboardInterrupt:
         if debug:
             raise

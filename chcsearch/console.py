@@ -12,6 +12,7 @@ goes to the Typer app, which also prints the usage errors.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -247,6 +248,8 @@ def fast_query(argv: Sequence[str]) -> int | None:
     except ChcSearchError as exc:
         report_error(f"error: {exc}")
         return exc.exit_code
+    except BrokenPipeError:
+        return closed_output()
     except KeyboardInterrupt:
         report_error("interrupted.")
         return 130
@@ -256,6 +259,14 @@ def fast_query(argv: Sequence[str]) -> int | None:
         )
         return 1
     return 0
+
+
+def closed_output() -> int:
+    """The reader of stdout went away (``| head``): say nothing, not even when Python flushes
+    stdout at exit, and return the exit code for it (141, as for SIGPIPE)."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141
 
 
 def report_error(message: str) -> None:
@@ -271,6 +282,10 @@ def main() -> None:
     """Console-script entry point."""
     code = fast_query(sys.argv[1:])
     if code is not None:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            code = closed_output()
         sys.exit(code)
     from .cli import app
 

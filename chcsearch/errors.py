@@ -93,4 +93,5 @@ EXIT_CODES: dict[int, str] = {
     5: "the index is locked by another chcsearch index run",
     6: "the search passed its time limit and was stopped",
     130: "interrupted (Ctrl-C); the previous index is left as it was",
+    141: "the output was closed before all of it was written (| head, say)",
 }

@@ -174,6 +174,9 @@ def _previous(
         )
     if meta.get("extractor") != options.key:
         return None, "the PDF extractor or its settings changed"
+    if "baseurl" in meta and meta["baseurl"] != scan.config.baseurl:
+        # every link starts with it: pages that did not change would keep the old one
+        return None, f"the site's baseurl changed from {meta['baseurl']!r} to {scan.config.baseurl!r}"
     return _Base(current, meta, manifest), ""
 
 
@@ -601,6 +604,7 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                         "generator": scan.config.generator,
                         "site_title": scan.config.title,
                         "site_url": scan.config.site_url,
+                        "baseurl": scan.config.baseurl,
                         "extractor": options.key,
                         "extractor_name": options.extractor,
                         "ocr": options.ocr,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -305,3 +308,21 @@ def test_the_asgi_app_is_importable_from_the_environment(built_index: Path) -> N
         check=False,
     )
     assert result.stdout.strip() == "Starlette", result.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["query", "asthma"], ["query", "asthma", "--format", "json"], ["status"]]
+)
+def test_output_closed_early_exits_141_quietly(built_index: Path, args: list[str]) -> None:
+    """A reader that goes away (``| head``) is no error worth a traceback or a report."""
+    command = [sys.executable, "-m", "chcsearch", *args, "--index", str(built_index)]
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody will read
+    try:
+        done = subprocess.run(
+            command, stdout=writer, stderr=subprocess.PIPE, timeout=60, check=False
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 141
+    assert done.stderr == b""

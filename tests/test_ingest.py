@@ -355,3 +355,22 @@ def test_ctrl_c_during_a_rebuild_exits_130_and_keeps_the_index(
     current = IndexStore(index_dir).open_current()
     assert current.name == before.generation
     assert count_documents(current)["total"] == before.documents
+
+
+def test_a_changed_baseurl_rebuilds_so_every_link_follows_it(
+    make_site: MakeSite, index_dir: Path
+) -> None:
+    site = make_site(
+        {
+            "_config.yml": "title: T\nbaseurl: /old-name\n",
+            "a.md": page("Alpha", "Alpha text."),
+            "b.md": page("Beta", "Beta text."),
+        }
+    )
+    build_index(settings_for(site, index_dir))
+    (site / "_config.yml").write_text("title: T\nbaseurl: /project\n", encoding="utf-8")
+    summary = build_index(settings_for(site, index_dir))
+    assert summary.rebuilt and "baseurl changed" in summary.rebuild_reason
+    urls = [d["url"] for d in stored_documents(IndexStore(index_dir).open_current())]
+    assert urls and all(url.startswith("/project/") for url in urls), urls
+    assert not build_index(settings_for(site, index_dir)).rebuilt  # and then it is settled

@@ -513,6 +513,10 @@
 
     var self = this;
     input.addEventListener("input", function () { self.schedule(); });
+    // back in the box with its query still there: show its results again
+    input.addEventListener("focus", function () {
+      if (self.panel.hidden && self.query && self.input.value.trim() === self.query && self.options.length) self.open();
+    });
     input.addEventListener("keydown", function (event) { self.key(event); });
     this.more.addEventListener("click", function (event) {
       event.preventDefault();
