@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import gzip
 import html
 import json
@@ -241,20 +242,38 @@ def vocabulary_words(pairs: Iterable[tuple[str, int, bool]]) -> list[str]:
 def _fragments(folder: Path) -> dict[str, int]:
     """Pagefind's result id of each record, by the record's number: read back from the
     fragments Pagefind wrote (gzip, a signature, JSON whose ``url`` is the record's file).
-    Empty when they cannot be read (another Pagefind format): the box then reads each
-    result's own data instead."""
+    A fragment that cannot be read is left out (``_check_written`` then refuses the bundle)."""
     ids: dict[str, int] = {}
-    try:
-        for path in folder.glob("*.pf_fragment"):
+    for path in folder.glob("*.pf_fragment"):
+        try:
             raw = gzip.decompress(path.read_bytes())
-            start = raw.index(b"{")
-            url = json.loads(raw[start:]).get("url", "")
-            number = url.strip("/").removesuffix(".html")
-            if number.isdigit():
-                ids[path.name.removesuffix(".pf_fragment")] = int(number)
-    except (OSError, ValueError, EOFError, AttributeError, gzip.BadGzipFile):
-        return {}
+            url = json.loads(raw[raw.index(b"{") :]).get("url", "")
+        except (OSError, ValueError, EOFError, AttributeError, gzip.BadGzipFile):
+            continue
+        number = str(url).strip("/").removesuffix(".html")
+        if number.isdigit():
+            ids[path.name.removesuffix(".pf_fragment")] = int(number)
     return ids
+
+
+def _check_written(folder: Path, readable: int, records: int, out_dir: Path) -> None:
+    """Pagefind reports no failure to write (a full disk, say): check what it wrote."""
+    empty = [p for p in folder.rglob("*") if p.is_file() and p.stat().st_size == 0]
+    if readable != records or empty or not (folder / "pagefind-entry.json").is_file():
+        found = f"{len(empty):,} empty files" if empty else f"{readable:,} of {records:,} records"
+        raise IndexWriteError(
+            f"{out_dir}: Pagefind's output is incomplete ({found}; is the disk full?); "
+            "the previous bundle there is unchanged"
+        )
+
+
+def _remove_stale(out: Path) -> None:
+    """Temporary folders of bundle runs that were killed (older than ten minutes)."""
+    cutoff = time.time() - 600
+    for path in out.glob(".chcsearch-*"):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def result_table(found: list[Record], ids: dict[str, int]) -> dict[str, Any]:
@@ -411,6 +430,7 @@ def write_bundle(
     words = vocabulary_words(spelling_vocabulary(generation))
     try:
         out.mkdir(parents=True, exist_ok=True)
+        _remove_stale(out)
         work = Path(tempfile.mkdtemp(prefix=".chcsearch-bundle-", dir=out))
     except OSError as exc:
         raise IndexWriteError(f"{out_dir}: cannot write the bundle there ({exc.strerror or exc})") from exc
@@ -433,7 +453,9 @@ def write_bundle(
             ),
             encoding="utf-8",
         )
-        table = result_table(found, _fragments(work / PAGEFIND_DIR / "fragment"))
+        ids = _fragments(work / PAGEFIND_DIR / "fragment")
+        _check_written(work / PAGEFIND_DIR, len(ids), len(found), out_dir)
+        table = result_table(found, ids)
         (work / RESULTS_FILE).write_text(
             json.dumps(table, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )

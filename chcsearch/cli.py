@@ -96,7 +96,11 @@ def _main(
     ctx.obj = {"traceback": traceback}
 
 
-def _handle_errors(ctx: typer.Context, work: Callable[[], T]) -> T:
+def _handle_errors(
+    ctx: typer.Context,
+    work: Callable[[], T],
+    interrupted: str = "interrupted; the index was left as it was before this run.",
+) -> T:
     """Run a command's work; the one place where errors become messages and exit codes."""
     debug = bool((ctx.find_root().obj or {}).get("traceback"))
     console = _stderr()
@@ -114,7 +118,7 @@ def _handle_errors(ctx: typer.Context, work: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         if debug:
             raise
-        console.print("interrupted; the index was left as it was before this run.", soft_wrap=True)
+        console.print(interrupted, soft_wrap=True)
         raise typer.Exit(130) from None
     except typer.Exit:
         raise
@@ -497,7 +501,7 @@ def bundle_command(
         else:
             typer.echo(bundle_text(summary))
 
-    _handle_errors(ctx, work)
+    _handle_errors(ctx, work, "interrupted; the previous bundle there was left as it was.")
 
 
 @app.command("serve")

@@ -79,7 +79,8 @@ def hostile_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         page(
             "Hostile <img src=x onerror=\"window.pwned = 'title'\">",
             "Lighthouse report: &lt;script&gt;window.pwned = 'script'&lt;/script&gt; and "
-            "&lt;img src=x onerror=\"window.pwned = 'img'\"&gt; were typed into a form.",
+            "&lt;img src=x onerror=\"window.pwned = 'img'\"&gt; were typed into a form, "
+            "and &lt;mark&gt;fake&lt;/mark&gt; &amp;amp; too.",
             section="hostile",
         ),
         encoding="utf-8",
@@ -631,7 +632,10 @@ def test_static_mode_shows_hostile_text_as_text_and_runs_nothing(
         browser_tab.goto(server.url + "/")
         _type(browser_tab, "lighthouse")
         result = browser_tab.locator(".chcsearch-result").first
-        assert "<script>" in result.locator(".chcsearch-snippet").inner_text()
+        snippet = result.locator(".chcsearch-snippet")
+        assert "<script>" in snippet.inner_text()
+        assert "<mark>fake</mark> &amp; too" in snippet.inner_text()  # text stays text
+        assert "fake" not in snippet.locator("mark").all_inner_texts()
         assert result.locator(".chcsearch-title").inner_text().startswith("Hostile <img")
         assert browser_tab.locator(".chcsearch-panel script, .chcsearch-panel img").count() == 0
         browser_tab.wait_for_timeout(300)

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from importlib import resources
 from importlib.abc import MetaPathFinder
@@ -586,6 +587,7 @@ def test_without_pagefind_write_bundle_says_how_to_install_it(
 
 NO_PAGEFIND_CLI = """
 import sys
+import time
 from importlib.abc import MetaPathFinder
 
 class NoPagefind(MetaPathFinder):
@@ -668,3 +670,36 @@ def test_vocabulary_words_stop_at_the_cap() -> None:
     kept = vocabulary_words(triples)
     assert len(kept) == bundle.VOCABULARY_SIZE
     assert kept[0] == "zzzz" and kept[1:] == sorted(words)[: bundle.VOCABULARY_SIZE - 1]
+
+
+def test_incomplete_pagefind_output_is_refused_and_the_previous_bundle_kept(
+    index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pagefind does not report a failed write (a full disk): what it wrote is checked."""
+    out = tmp_path / "search"
+    assert invoke("bundle", str(out), "--index", str(index)).exit_code == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    real = bundle._fragments
+
+    def one_lost(folder: Path) -> dict[str, int]:
+        found = real(folder)
+        found.pop(sorted(found)[0])
+        return found
+
+    monkeypatch.setattr(bundle, "_fragments", one_lost)
+    result = invoke("bundle", str(out), "--index", str(index))
+    assert result.exit_code == 3, result.output
+    assert "incomplete (7 of 8 records" in result.stderr
+    assert "previous bundle there is unchanged" in result.stderr
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before and leftovers(out) == []
+
+
+def test_temporary_folders_of_killed_runs_are_removed(index: Path, tmp_path: Path) -> None:
+    out = write_files(tmp_path / "search", {".chcsearch-bundle-old1/records/0.html": "x"})
+    stale = out / ".chcsearch-bundle-old1"
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    fresh = out / ".chcsearch-bundle-running"
+    fresh.mkdir()  # another run's, still going: left alone
+    assert invoke("bundle", str(out), "--index", str(index)).exit_code == 0
+    assert not stale.exists() and fresh.is_dir()

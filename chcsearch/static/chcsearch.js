@@ -158,7 +158,7 @@
       var word = words[i].replace(/['’-]+$/, "");
       if (!seen[word] && !STOP_WORDS[word]) { seen[word] = true; kept.push(word); }
     }
-    return kept;
+    return kept.slice(0, 12);              // each is a search of its own
   }
 
   StaticBackend.prototype.merged = function (query, sections) {
@@ -267,7 +267,11 @@
     var marked = {};
     for (var k = 0; k < found.length; k++) marked[found[k]] = true;
     var out = [];
-    for (var w = start; w < end; w++) out.push(marked[w] ? "<mark>" + words[w] + "</mark>" : words[w]);
+    for (var w = start; w < end; w++) {
+      // Pagefind's content is the page's text as it is: made HTML here, only <mark> added
+      var word = words[w].replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+      out.push(marked[w] ? "<mark>" + word + "</mark>" : word);
+    }
     return out.join(" ");
   }
 
@@ -329,6 +333,7 @@
     if (state.grouped) {                   // results per section, as serve counts them
       state.filters = {};
       for (var g = 0; g < state.groups.length; g++) {
+        if (!state.groups[g].section) continue;      // the site's home page: no section
         var path = state.groups[g].section.split("/");
         for (var d = 1; d <= path.length; d++) {
           var prefix = path.slice(0, d).join("/");
@@ -427,12 +432,13 @@
   // has one edit away (two for words of six letters or more); "" when nothing changes. A
   // word that begins words of the site is kept (Pagefind finds those as you type), or, with
   // `complete`, replaced by the most frequent of them.
+  var MAX_CORRECTED = 8;                  // unknown words looked up in one query (each scans the vocabulary)
   function corrected(query, vocabulary, complete) {
     if (!vocabulary.words.length) return "";
-    var changed = false;
+    var changed = false, tried = 0;
     var text = String(query).replace(/\p{L}{3,}/gu, function (word) {
       var lower = word.toLowerCase();
-      if (vocabulary.known[lower] || STOP_WORDS[lower]) return word;
+      if (vocabulary.known[lower] || STOP_WORDS[lower] || lower.length > 40 || ++tried > MAX_CORRECTED) return word;
       var words = vocabulary.words, i;
       for (i = 0; i < words.length; i++) {
         if (words[i].lastIndexOf(lower, 0) === 0) {
@@ -536,8 +542,9 @@
     this.timer = setTimeout(function () { self.search(); }, DEBOUNCE_MS);
   };
 
+  var MAX_QUERY = 500;                    // characters, as the service allows
   SearchBox.prototype.search = function () {
-    var query = this.input.value.trim();
+    var query = this.input.value.trim().slice(0, MAX_QUERY);
     if (!query) { this.close(); return; }
     this.query = query;
     this.fetchPage(1);
