@@ -613,8 +613,17 @@ def main() -> None:
             f"  {mode:6} p50 {statistics.median(times):6.1f} ms  p90 {percentile(times, 0.9):6.1f} ms"
             f"  max {max(times):6.1f} ms  (n={len(times)}); first (cold) query {cold:.0f} ms"
         )
-    p50 = statistics.median(timing["static"][1])
-    print(f"target: static p50 <= {TARGET_P50_MS:.0f} ms: {verdict(p50 <= TARGET_P50_MS)}")
+        # round 1: each query new to the page (its index chunks and results not yet fetched)
+        fresh = times[: len(texts)]
+        print(
+            f"  {'':6} round 1 alone: p50 {statistics.median(fresh):6.1f} ms  "
+            f"p90 {percentile(fresh, 0.9):6.1f} ms  (n={len(fresh)})"
+        )
+    p50 = statistics.median(timing["static"][1][: len(texts)])
+    print(
+        f"target: static p50 <= {TARGET_P50_MS:.0f} ms, queries new to the page: "
+        f"{verdict(p50 <= TARGET_P50_MS)} ({p50:.1f} ms)"
+    )
 
     # ---- console
     print("\nbrowser console errors and page errors:")

@@ -1074,7 +1074,7 @@ HOME_PAGE = """<!doctype html>
 <body>
 <h1>Search the site and its reports</h1>
 <label for="q">Search</label>
-<input id="q" type="search" data-chcsearch placeholder="Try: stroke, citizens jury, COPD" autofocus>
+<input id="q" type="search" data-chcsearch placeholder="Search pages and reports" autofocus>
 <p><small>chcsearch {version} · <a href="/openapi.json">API</a></small></p>
 <script src="/static/chcsearch.js" data-endpoint="" defer></script>
 </body>
