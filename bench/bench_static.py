@@ -38,24 +38,22 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PROJECT, corpus_index, free_port
+from common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PROJECT,
+    corpus_index,
+    free_port,
+    start_static_site,
+    stop,
+    wait_for,
+)
 
 from chcsearch.bundle import PAGEFIND_DIR, write_bundle
 from chcsearch.evaluate import JudgedQuery, load_queries, score_rankings
 from chcsearch.index import IndexStore, stored_documents
 
 QUERIES = PROJECT / "tests" / "relevance" / "queries.jsonl"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-#: The flags tests/test_browser.py launches Chromium with.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TOP = 10
 TIMING_QUERIES = 30
 TIMING_ROUNDS = 3
@@ -90,38 +88,6 @@ def host_page(css: str, script: str) -> str:
 
 
 # ---- servers ---------------------------------------------------------------------------------
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{what} did not start")
-
-
-def stop(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def start_static_site(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
-    command += ["--directory", str(folder)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(f"http://127.0.0.1:{port}/index.html", process, "python -m http.server")
-    return process
 
 
 def start_serve(index_dir: Path, port: int, origin: str) -> subprocess.Popen[bytes]:

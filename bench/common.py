@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +13,18 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 BENCH_DIR = PROJECT / ".cache" / "bench"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: The flags tests/test_browser.py launches Chromium with (no background networking:
+#: this machine's closed network refuses it).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def corpus() -> Path:
@@ -56,12 +69,40 @@ def start_server(
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    wait_for(f"http://127.0.0.1:{port}/healthz", process, "chcsearch serve")
+    return process
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
+    """Return once ``url`` answers; exit the benchmark if ``process`` ends or 60 s pass."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with status {process.returncode}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return process
+            with urllib.request.urlopen(url, timeout=2):
+                return
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit("chcsearch serve did not start")
+    raise SystemExit(f"{what} did not start")
+
+
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def start_static_site(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """``python -m http.server`` over ``folder`` (a static host), once its index.html answers."""
+    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    command += ["--directory", str(folder)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(f"http://127.0.0.1:{port}/index.html", process, "python -m http.server")
+    return process

@@ -41,6 +41,22 @@ app = typer.Typer(
 )
 
 
+#: ``--index``, as every command takes it.
+IndexOption = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
+]
+#: ``--site-url``, as ``serve`` and ``bundle`` take it.
+SiteUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--site-url",
+        help="The site's public address that result links start with, e.g. https://example.org "
+        "\\[CHCSEARCH_SITE_URL, else the site's own url/baseURL if indexed, else paths].",
+    ),
+]
+
+
 def _stderr() -> Console:
     """Messages and progress: styled only on a terminal, and never with NO_COLOR set."""
     plain = bool(os.environ.get("NO_COLOR"))
@@ -170,10 +186,7 @@ def index_command(
             help="Site (Jekyll, Hugo) or plain folder of reports to index. Default: ./content or CHCSEARCH_SITE."
         ),
     ] = None,
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
-    ] = None,
+    index: IndexOption = None,
     rebuild: Annotated[
         bool,
         typer.Option(
@@ -284,10 +297,7 @@ def index_command(
 @app.command("status")
 def status_command(
     ctx: typer.Context,
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
-    ] = None,
+    index: IndexOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
     collection: Annotated[
         str | None,
@@ -333,10 +343,7 @@ def query_command(
         str | None,
         typer.Argument(help="What to search for (see the query language in the README)."),
     ] = None,
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
-    ] = None,
+    index: IndexOption = None,
     section: Annotated[
         list[str] | None,
         typer.Option("--section", help="Keep this section subtree (repeat for any of several)."),
@@ -464,19 +471,8 @@ def bundle_command(
             show_default=False,
         ),
     ],
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
-    ] = None,
-    site_url: Annotated[
-        str | None,
-        typer.Option(
-            "--site-url",
-            help="The site's public address that result links start with, e.g. "
-            "https://example.org \\[CHCSEARCH_SITE_URL, else the site's own url/baseURL "
-            "if indexed, else paths].",
-        ),
-    ] = None,
+    index: IndexOption = None,
+    site_url: SiteUrlOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     collection: Annotated[
         str | None,
@@ -507,10 +503,7 @@ def bundle_command(
 @app.command("serve")
 def serve_command(
     ctx: typer.Context,
-    index: Annotated[
-        Path | None,
-        typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
-    ] = None,
+    index: IndexOption = None,
     host: Annotated[
         str | None, typer.Option("--host", help="Address to listen on [127.0.0.1].")
     ] = None,
@@ -550,14 +543,7 @@ def serve_command(
             "answer untaken, 0.1 to 300 [5].",
         ),
     ] = None,
-    site_url: Annotated[
-        str | None,
-        typer.Option(
-            "--site-url",
-            help="The site's public address that result links start with, e.g. "
-            "https://example.org [the site's own url/baseURL, if indexed].",
-        ),
-    ] = None,
+    site_url: SiteUrlOption = None,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log every request on stderr.")
     ] = False,

@@ -13,11 +13,8 @@ chip is clicked. The PNGs go to docs/img/.
 from __future__ import annotations
 
 import html
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -29,7 +26,15 @@ from markdown_it import MarkdownIt
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from bench.common import corpus, corpus_index, free_port  # noqa: E402
+from bench.common import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    corpus,
+    corpus_index,
+    free_port,
+    start_static_site,
+    stop,
+)
 from chcsearch.bundle import write_bundle  # noqa: E402
 
 OUT_DIR = PROJECT / "docs" / "img"
@@ -45,15 +50,6 @@ SHOTS = (
     ("search-box-chip-1280.png", 1280, 900, True),
 )
 MAX_BYTES = 400_000
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 STYLE = """
 :root { color-scheme: light; }
@@ -186,22 +182,6 @@ def render_page(site: Path, page: str) -> str:
 """
 
 
-def _serve(root: Path, port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
-    server = subprocess.Popen(
-        [*command, "--directory", str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("python -m http.server did not start")
 
 
 def _shoot(browser: Any, url: str, out: Path, width: int, height: int, chip: bool) -> list[str]:
@@ -239,7 +219,7 @@ def _shoot(browser: Any, url: str, out: Path, width: int, height: int, chip: boo
 
 
 def main() -> int:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = CHROMIUM
     if chromium is None:
         raise SystemExit("Chromium not found; install Debian's chromium package (make browser)")
     from playwright.sync_api import sync_playwright
@@ -252,7 +232,7 @@ def main() -> int:
         write_bundle(index_dir, root / "search")
         (root / "index.html").write_text(render_page(site, PAGE), encoding="utf-8")
         port = free_port()
-        server = _serve(root, port)
+        server = start_static_site(root, port)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -271,8 +251,7 @@ def main() -> int:
                 finally:
                     browser.close()
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            stop(server)
     return 0
 
 
