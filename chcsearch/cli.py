@@ -391,6 +391,12 @@ def query_command(
     sort: Annotated[
         Sort, typer.Option("--sort", help="Order by relevance, date (newest first) or title.")
     ] = Sort.relevance,
+    no_correct: Annotated[
+        bool,
+        typer.Option(
+            "--no-correct", help="Search the words as typed: no spelling correction."
+        ),
+    ] = False,
     collection: Annotated[
         list[str] | None,
         typer.Option(
@@ -425,6 +431,7 @@ def query_command(
             tags=tag or (),
             sort=sort.value,
             collections=collection or (),
+            correct=not no_correct,
         )
 
     _handle_errors(ctx, work)

@@ -84,6 +84,7 @@ def run_query(
     tags: Sequence[str] = (),
     sort: str = "relevance",
     collections: Sequence[str] = (),
+    correct: bool = True,
 ) -> None:
     """Run ``chcsearch query``: one query, or a batch, rendered to ``out``."""
     from .config import resolve_index_dir
@@ -123,6 +124,7 @@ def run_query(
             years=year_range,
             tags=tags,
             sort=sort,
+            correct=correct,
         )
 
     def emit(chunk: str) -> None:
@@ -140,6 +142,7 @@ def run_query(
         if batch is not None:
             for position, (qid, query) in enumerate(batch_queries(batch, stdin)):
                 results = search(query)
+                report_notes(results.notes, f" ({qid})")
                 if output == "trec":
                     emit("\n".join(trec_lines(qid, results)))
                 elif output == "csv":
@@ -149,6 +152,7 @@ def run_query(
             return
         assert text is not None
         results = search(text)
+        report_notes(results.notes)
     finally:
         for searcher in searchers.values():
             searcher.close()
@@ -210,6 +214,7 @@ def query_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tag", action="append", default=[])
     parser.add_argument("--sort", choices=SORTS, default="relevance")
     parser.add_argument("--collection", action="append", default=[])
+    parser.add_argument("--no-correct", dest="correct", action="store_false")
     return parser
 
 
@@ -244,6 +249,7 @@ def fast_query(argv: Sequence[str]) -> int | None:
             tags=args.tag,
             sort=args.sort,
             collections=args.collection,
+            correct=args.correct,
         )
     except ChcSearchError as exc:
         report_error(f"error: {exc}")
@@ -267,6 +273,15 @@ def closed_output() -> int:
     with contextlib.suppress(OSError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 141
+
+
+def report_notes(notes: Sequence[str], where: str = "") -> None:
+    """What the search says about the query (corrections, filters no document has, limits),
+    on stderr whatever the output format: dim only on a terminal and never with NO_COLOR."""
+    styled = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    for note in notes:
+        line = f"note{where}: {note}"
+        sys.stderr.write((f"\x1b[2m{line}\x1b[0m" if styled else line) + "\n")
 
 
 def report_error(message: str) -> None:

@@ -24,6 +24,7 @@ its deadline leaves the caches as if it never ran.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import heapq
 import itertools
@@ -298,11 +299,26 @@ def build_query(request: SearchRequest) -> QueryPlan:
         parsed, clamped = _clamp_boosts(parsed)
         if clamped:
             notes.append(f"boosts (word^N) were limited to 0–{MAX_BOOST:g}")
+    parsed = _once(parsed)
     parsed, field_filters = _hoist_filters(parsed)
     filt = build_filter(request)
     if field_filters is not None:
         filt = field_filters if filt is None else wq.And([filt, field_filters])
     return QueryPlan(request, text, parsed, filt, fell_back, tuple(notes))
+
+
+def _once(q: wq.Query) -> wq.Query:
+    """The query with repeated parts of an OR or AND kept once: a word given twice counts once."""
+    if isinstance(q, (wq.Or, wq.And)):
+        kept: list[wq.Query] = []
+        for child in (_once(c) for c in q.subqueries):
+            if child not in kept:
+                kept.append(child)
+        if len(kept) != len(q.subqueries):
+            return q.__class__(kept, boost=q.boost)
+        if any(a is not b for a, b in zip(kept, q.subqueries, strict=True)):
+            return q.__class__(kept, boost=q.boost)
+    return q
 
 
 def _refuse_leading_wildcards(text: str) -> None:
@@ -413,10 +429,14 @@ def _words_query(text: str) -> wq.Query | None:
     if not _PLAIN_QUERY.fullmatch(text) or any(word in _OPERATORS for word in text.split()):
         return None
     groups: list[wq.Query] = []
+    seen: set[str] = set()
     for word in text.split():
         stems = _stems(word)
         if len(stems) > 1:
             return None
+        if stems and stems[0] in seen:
+            continue  # a word given twice counts once ("bone bone" is "bone")
+        seen.update(stems)
         groups.append(
             wq.Or([wq.Term(field, stems[0], boost=boost) for field, boost in FIELD_BOOSTS.items()])
             if stems
@@ -528,6 +548,8 @@ class _Engine:
         self._tables = _Tables(TABLE_BUDGET)
         #: the deadline of the search running now (the Searcher's lock keeps it to one)
         self.deadline: Deadline = NEVER
+        #: whether that search groups results (``-word`` then drops whole groups)
+        self.group_exclusion = True
         self.group: list[str] = data[S.GROUP]
         self.section: list[str] = [s or "" for s in data[S.SECTION]]
         self.kind: list[str] = data[S.KIND]
@@ -670,7 +692,7 @@ class _Engine:
         if isinstance(q, wq.Every):
             return self._all()
         if isinstance(q, wq.Not):
-            return self._minus(self._all(), self.matches(q.query))
+            return self._minus(self._all(), self._excluded(q.query))
         if isinstance(q, (wq.Or, wq.And)):
             # Stop words leave empty groups behind; they neither match nor count as missed.
             positives = [c for c in q.children() if not isinstance(c, wq.Not) and not _empty(c)]
@@ -681,10 +703,10 @@ class _Engine:
                 value = self._union(results, coordinate=words and len(results) > 1)
             for child in q.children():
                 if isinstance(child, wq.Not):
-                    value = self._minus(value, self.matches(child.query))
+                    value = self._minus(value, self._excluded(child.query))
             return self._scale(value, q.boost)
         if isinstance(q, wq.AndNot):
-            return self._minus(self.matches(q.a), self.matches(q.b))
+            return self._minus(self.matches(q.a), self._excluded(q.b))
         if isinstance(q, wq.AndMaybe):
             return self._maybe(self.matches(q.a), self.matches(q.b))
         if isinstance(q, wq.Require):
@@ -700,7 +722,36 @@ class _Engine:
         results = self.searcher.search(q, limit=None)
         return self._pairs([(docnum, score) for score, docnum in results.top_n])
 
+    def _excluded(self, q: wq.Query) -> Any:
+        """What ``-word`` (``NOT q``) takes away. With grouped results, whole groups: a group
+        goes when its page matches ``q`` (its title, headings, text or the titles of the
+        reports it links), or, for a report no page links, when ``q``'s words are in the
+        report's title. Otherwise (``flat``) the documents that match ``q``."""
+        value = self.matches(q)
+        if not self.group_exclusion:
+            return value
+        titles = [
+            leaf.text
+            for leaf in _positive_leaves(q)
+            if isinstance(leaf, wq.Term) and leaf.fieldname == S.TITLE
+        ]
+        drop = set()
+        for docnum in self._docs(value):
+            key = self.group[docnum]
+            if docnum in self.page_docs or (
+                key not in self.page_doc
+                and any(self.term_score(S.TITLE, text, docnum) for text in titles)
+            ):
+                drop.add(key)
+        if not drop:
+            return value
+        whole = [(d, 0.0) for key in drop for d in self.group_docs.get(key, ())]
+        return self._union([value, self._pairs(whole)], coordinate=False)
+
     # ---- values: dictionaries ------------------------------------------------------
+
+    def _docs(self, value: Scores) -> Iterable[int]:
+        return value.keys()
 
     def _term(self, fieldname: str, text: str, boost: float) -> Scores:
         base = self.term(fieldname, text)
@@ -987,6 +1038,9 @@ class _ArrayEngine(_Engine):
         dense[ids] = scores * boost if boost != 1 else scores
         return mask, dense
 
+    def _docs(self, value: Any) -> Iterable[int]:
+        return (int(d) for d in self.np.flatnonzero(value[0]))
+
     def _none(self) -> Any:
         return self.np.zeros(self.doc_count, dtype=bool), self.np.zeros(self.doc_count)
 
@@ -1167,6 +1221,8 @@ class _Generation:
     vocabulary: dict[str, list[str]] | None = (
         None  # spelling words by first letter, loaded when needed
     )
+    #: every numbering level and level prefix indexed, read when a level filter is given
+    levels: frozenset[str] | None = None
 
 
 class Searcher:
@@ -1343,11 +1399,13 @@ class Searcher:
         years: tuple[int, int] | None = None,
         tags: Iterable[str] = (),
         sort: str = "relevance",
+        correct: bool = True,
         deadline: Deadline | None = None,
     ) -> SearchResults:
         """Search the index. Raises for what the query says only when it is refused
         (``QueryRefusedError``, see ``build_query``).
 
+        ``correct=False`` searches the words as given, with no spelling correction.
         ``sections`` keeps those section subtrees, ``levels`` those numbering
         subtrees, ``kinds`` ``page`` and/or ``pdf``; several values of one
         filter are alternatives. ``limit`` results per page (at most 100),
@@ -1368,6 +1426,7 @@ class Searcher:
             years=years,
             tags=tags,
             sort=sort,
+            correct=correct,
         )
         return self.run(request, explain=explain, deadline=deadline)
 
@@ -1380,8 +1439,8 @@ class Searcher:
         deadline = NEVER if deadline is None else deadline
         with self._turn(deadline) as gen:
             corrected: str | None = plan.text if plan.fell_back else None
-            notes = list(plan.notes)
-            misspelt = self._misspellings(gen, plan, deadline)
+            notes = [*plan.notes, *self._filter_notes(gen, request)]
+            misspelt = self._misspellings(gen, plan, deadline) if request.correct else {}
             if misspelt:
                 corrected = self._corrected_text(plan.text, misspelt)
                 plan = build_query(replace(request, text=corrected))
@@ -1392,6 +1451,27 @@ class Searcher:
             return self._execute(
                 gen, request, query, plan.filter, corrected, notes, start, explain, spent
             )
+
+    def _filter_notes(self, gen: _Generation, request: SearchRequest) -> list[str]:
+        """A note for each section or level filter the index has no document in, naming the
+        nearest values it has: a typo in a filter otherwise looks like an empty result."""
+        notes = []
+        sections = gen.engine.section_titles
+        for raw in request.sections:
+            value = raw.strip("/")
+            if value and value not in sections:
+                notes.append(_unknown_filter("section", raw, value, sections))
+        if request.levels:
+            if gen.levels is None:
+                lexicon = gen.searcher.reader().lexicon(S.LEVEL_PATH)
+                gen.levels = frozenset(
+                    t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in lexicon
+                )
+            for raw in request.levels:
+                value = raw.strip().strip(".")
+                if value and S.keyword_term(value) not in gen.levels:
+                    notes.append(_unknown_filter("level", raw, value, gen.levels))
+        return notes
 
     def suggest(
         self, text: str, limit: int = 10, *, deadline: Deadline | None = None
@@ -1613,6 +1693,7 @@ class Searcher:
     ) -> SearchResults:
         engine = gen.engine
         deadline = engine.deadline
+        engine.group_exclusion = not request.flat
         value = engine.allowed(engine.matches(query, words=True), filt)
         if request.years is not None:
             value = engine.in_years(value, *request.years)
@@ -1829,6 +1910,20 @@ class Searcher:
             for value, count in sorted(kind_counts.items(), key=lambda kv: (-kv[1], kv[0]))
         )
         return section_facets, kind_facets
+
+
+def _unknown_filter(kind: str, raw: str, value: str, known: Iterable[str]) -> str:
+    """The note for a filter value no document has, with the nearest ones that exist."""
+    depth = value.count("/")
+    same_depth = [k for k in known if k.count("/") == depth]
+    near = difflib.get_close_matches(value, same_depth, n=3, cutoff=0.6) or (
+        difflib.get_close_matches(value, list(known), n=3, cutoff=0.6)
+    )
+    if not near:  # a wrong parent with a right last part ("hub/greater-manchester")
+        tail = value.rsplit("/", 1)[-1]
+        near = sorted(k for k in known if k.rsplit("/", 1)[-1] == tail)[:3]
+    hint = f"; did you mean {' or '.join(near)}?" if near else ""
+    return f"no document has the {kind} {raw!r}{hint}"
 
 
 def _positive_leaves(q: wq.Query) -> Iterator[wq.Query]:

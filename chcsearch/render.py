@@ -180,7 +180,6 @@ def results_text(results: SearchResults, *, colour: bool) -> str:
     ]
     if results.corrected_query is not None:
         lines.append(f"Searched for: {results.corrected_query}")
-    lines += [style(f"note: {note}", DIM) for note in results.notes]
     lines += [style(line, DIM) for line in results.explain]
     first = results.request.offset
     for number, hit in enumerate(results.results, start=first + 1):

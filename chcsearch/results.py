@@ -26,6 +26,7 @@ class SearchRequest:
     ``authors`` keeps documents by any of those authors (every word of a name
     must match), ``years`` an inclusive range, ``tags`` any of those tags.
     ``sort`` is ``relevance`` (default), ``date`` (newest first) or ``title``.
+    ``correct`` lets words the index does not have be corrected (the default).
     """
 
     text: str
@@ -39,6 +40,7 @@ class SearchRequest:
     years: tuple[int, int] | None = None
     tags: tuple[str, ...] = ()
     sort: str = "relevance"
+    correct: bool = True
 
     @classmethod
     def make(
@@ -55,6 +57,7 @@ class SearchRequest:
         years: tuple[int, int] | None = None,
         tags: Iterable[str] = (),
         sort: str = "relevance",
+        correct: bool = True,
     ) -> SearchRequest:
         """A request from loose arguments: ``limit`` kept within 1..``MAX_LIMIT``,
         ``page`` from 1, an unknown ``sort`` read as relevance."""
@@ -70,6 +73,7 @@ class SearchRequest:
             years=years,
             tags=tuple(tags),
             sort=sort if sort in SORTS else SORTS[0],
+            correct=bool(correct),
         )
 
     @property

@@ -350,9 +350,11 @@ def _many(
     return tuple(values)
 
 
-def _flag(request: Request, name: str) -> bool:
+def _flag(request: Request, name: str, default: bool = False) -> bool:
     raw = (_one(request, name, max_chars=5) or "").lower()
-    if raw in ("", "0", "false", "no"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no"):
         return False
     if raw in ("1", "true", "yes"):
         return True
@@ -372,6 +374,7 @@ def create_app(settings: ServeSettings) -> Starlette:
             "limit": _number(request, "limit", 10, settings.max_limit),
             "page": _number(request, "page", 1, settings.max_page),
             "flat": _flag(request, "flat"),
+            "correct": _flag(request, "correct", default=True),
         }
         return JSONResponse(await service.search(params))
 
@@ -1040,6 +1043,11 @@ OPENAPI: dict[str, Any] = {
                     "flat",
                     {"type": "boolean", "default": False},
                     "List documents, not grouped pages",
+                ),
+                _param(
+                    "correct",
+                    {"type": "boolean", "default": True},
+                    "Correct words the index does not have (false: search them as typed)",
                 ),
             ],
             "SearchResults JSON: query, corrected_query, total, page, limit, filters, facets, results, notes, took_ms",

@@ -225,7 +225,8 @@ def test_query_batch_writes_jsonl_or_a_trec_run(built_index: Path, tmp_path: Pat
 def test_query_explain_and_correction_messages(built_index: Path) -> None:
     result = run_cli("query", "asthmaa", "--index", str(built_index), "--explain")
     assert "Searched for: asthma" in result.stdout
-    assert "note: spelling corrected from the index's own words: asthmaa → asthma" in result.stdout
+    assert "note: spelling corrected from the index's own words: asthmaa → asthma" in result.stderr
+    assert "note: spelling" not in result.stdout  # (--explain lists it as its own "note:   " line)
     assert "query:  " in result.stdout and "body:asthma" in result.stdout
 
 
