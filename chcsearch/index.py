@@ -26,7 +26,8 @@ missing or emptied manifest is damage too; a generation from before manifests
 (no such flag, no manifest) is searched as it is and rebuilt by the next run,
 never given checksums for bytes nobody verified.
 
-Whoosh is imported here and in the query module only.
+Whoosh is imported here and in the query modules only (``plan``, ``engine``,
+``engine_array``, ``spelling``, ``query``).
 """
 
 from __future__ import annotations
