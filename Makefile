@@ -54,7 +54,7 @@ bench-ingest: $(STAMP) compile ## cold and no-change builds of the real corpus, 
 	  echo "Recoll not installed (apt-get install recollcmd poppler-utils): measuring chcsearch alone"
 	$(BIN)/python bench/bench_ingest.py
 
-bench-relevance: $(STAMP) compile ## MRR@10, nDCG@10, success@1 on the judged query set, beside plain Whoosh
+bench-relevance: $(STAMP) compile ## judged set (MRR@10, nDCG@10, success@1) beside plain Whoosh; Cranfield, CISI beside Whoosh, rank-bm25
 	$(BIN)/python bench/bench_relevance.py
 
 bench-query: $(STAMP) compile ## warm and whole-process query latency on the real corpus, beside plain Whoosh
