@@ -224,11 +224,9 @@ def run_chcsearch(
     """
     work = work_dir(collection.name)
     work.mkdir(parents=True, exist_ok=True)
-    # One query chcsearch refuses (exit 2) ends the whole batch, so those are found first
-    # and left out: they count as queries with no results.
-    refusals = refused_queries(collection, index_dir, extra_args)
-    if refused is not None:
-        refused.update(refusals)
+    # A query chcsearch would refuse alone (a leading wildcard, "?slip") is searched in a
+    # batch as its plain words, with a note; the batch goes on.
+    refusals: dict[str, str] = {}
     batch = work / ("queries-quick.tsv" if collection.quick else "queries.tsv")
     batch.write_text(
         "".join(f"{qid}\t{text}\n" for qid, text in collection.queries if qid not in refusals),

@@ -356,7 +356,7 @@ def query_command(
         list[Kind] | None, typer.Option("--kind", help="Keep only pages or PDF pages (repeatable).")
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=100, help="Results per page.")
+        int, typer.Option("--limit", "-n", min=1, max=1000, help="Results per page (1 to 1,000).")
     ] = 10,
     page: Annotated[int, typer.Option("--page", min=1, help="Page of results.")] = 1,
     output: Annotated[

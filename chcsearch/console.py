@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import ChcSearchError, ConfigError
+from .errors import ChcSearchError, ConfigError, QueryRefusedError
 from .results import SORTS
 
 FORMATS = ("text", "json", "jsonl", "csv", "bibtex", "ris", "trec")
@@ -87,8 +87,11 @@ def run_query(
     correct: bool = True,
 ) -> None:
     """Run ``chcsearch query``: one query, or a batch, rendered to ``out``."""
+    from dataclasses import replace
+
     from .config import resolve_index_dir
     from .named import existing_collection_dir
+    from .plan import plain_words
     from .query import Searcher, search_collections
     from .render import (
         results_bibtex,
@@ -141,7 +144,12 @@ def run_query(
 
         if batch is not None:
             for position, (qid, query) in enumerate(batch_queries(batch, stdin)):
-                results = search(query)
+                try:
+                    results = search(query)
+                except QueryRefusedError as exc:
+                    # one query of a list: searched as its plain words, the list goes on
+                    results = search(plain_words(query))
+                    results = replace(results, notes=(f"{exc}; its words were searched", *results.notes))
                 report_notes(results.notes, f" ({qid})")
                 if output == "trec":
                     emit("\n".join(trec_lines(qid, results)))
@@ -203,7 +211,7 @@ def query_parser() -> argparse.ArgumentParser:
     parser.add_argument("--section", action="append", default=[])
     parser.add_argument("--level", action="append", default=[])
     parser.add_argument("--kind", action="append", default=[], choices=KINDS)
-    parser.add_argument("--limit", "-n", type=_bounded(1, 100), default=10)
+    parser.add_argument("--limit", "-n", type=_bounded(1, 1000), default=10)
     parser.add_argument("--page", type=_bounded(1), default=1)
     parser.add_argument("--format", "-f", dest="output", choices=FORMATS, default="text")
     parser.add_argument("--explain", action="store_true")

@@ -282,6 +282,7 @@ def plan_documents(
             authors=page.authors,
             year=page.year,
             tags=page.tags,
+            title_weighted=page.title_weighted,
         )
         docs.append(_fingerprinted(planned, schema_version, page_shas.get(page.src_path)))
 
@@ -392,6 +393,7 @@ def plan_archive_documents(
             authors=extra.authors or page.authors,
             year=extra.year if extra.year is not None else page.year,
             tags=extra.tags or page.tags,
+            title_weighted=bool(extra.title) or page.title_weighted,
         )
         docs.append(_fingerprinted(planned, schema_version, page_shas.get(src_path)))
     for src_path, meta in sorted(pdfs.items()):

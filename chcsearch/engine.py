@@ -16,7 +16,9 @@ is made.
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import itertools
 import math
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
@@ -31,7 +33,18 @@ from whoosh import query as wq
 
 #: BM25 length normalisation per field: short fields normalise less.
 FIELD_B = {"title_B": 0.3, "headings_B": 0.5, "context_B": 0.3, "resource_titles_B": 0.3}
-COORD_POWER = 1.0  # score × (words matched / words in the query) ** COORD_POWER
+#: Proximity: the best PROXIMITY_DOCS documents of a query of 2 to PROXIMITY_MAX_WORDS
+#: words score up to (1 + PROXIMITY_WEIGHT) times more when its words stand together.
+PROXIMITY_WEIGHT = 0.6
+PROXIMITY_DOCS = 200
+PROXIMITY_MAX_WORDS = 12
+PROXIMITY_WINDOW = 8
+PROXIMITY_FIELDS = (S.BODY, S.TITLE)
+#: Coordination: a document's score × (words matched / words in the query) ** power, the
+#: power 1 for queries of up to COORD_FULL_WORDS words, falling to 0 (no effect) at
+#: COORD_NONE_WORDS: short queries want all their words, long ones are descriptions.
+COORD_FULL_WORDS = 5
+COORD_NONE_WORDS = 9
 PAGE_BONUS = 1.3  # a site page that matches outranks an equally matching report page
 # numpy is imported only for indexes this large: a new process answers a small
 # site's query without its 150 ms import
@@ -128,6 +141,10 @@ class Engine(Protocol):
     def with_page_bonus(self, value: Any) -> Any:
         """``value`` with site pages' scores multiplied by ``PAGE_BONUS``."""
 
+    def with_proximity(self, value: Any, q: wq.Query) -> Any:
+        """``value`` with its best documents' scores raised where the query's words stand
+        close together, in order (see ``proximity``)."""
+
     def rank(self, value: Any, request: SearchRequest) -> Ranked:
         """The requested page of results, the number of results, and facet counts."""
 
@@ -147,6 +164,12 @@ class Engine(Protocol):
 
     def _docs(self, value: Any) -> Iterable[int]:
         """The documents of a value."""
+
+    def _top(self, value: Any, count: int) -> list[int]:
+        """The ``count`` best documents of a value, by score then document number."""
+
+    def _rescaled(self, value: Any, factors: dict[int, float]) -> Any:
+        """``value`` with the scores of the documents in ``factors`` multiplied by them."""
 
     def _scale(self, value: Any, boost: float) -> Any:
         """Every score times ``boost``."""
@@ -193,7 +216,7 @@ class _Engine:
     ``{docnum: score}`` that callers never change (tables are shared).
     """
 
-    K1 = 1.2
+    K1 = 1.5
 
     def __init__(self, searcher: Any, data: dict[str, Any]) -> None:
         self.searcher = searcher
@@ -505,6 +528,39 @@ class _Engine:
             if any(w <= set(a) for a in authors[d] or () for w in names if w)
         }
 
+    def with_proximity(self, value: Any, q: wq.Query) -> Any:
+        words = query_stems(q)
+        if not 2 <= len(words) <= PROXIMITY_MAX_WORDS:
+            return value
+        factors = {}
+        for docnum in self._top(value, PROXIMITY_DOCS):
+            closeness = self.proximity(docnum, words)
+            if closeness:
+                factors[docnum] = 1.0 + PROXIMITY_WEIGHT * closeness
+        return self._rescaled(value, factors) if factors else value
+
+    def proximity(self, docnum: int, words: list[str]) -> float:
+        """How close the query's words stand in a document's text, 0 to 1: for each pair of
+        words next to each other in the query, 1 / the fewest words between them in the
+        text, plus one (1 for a phrase), half that when they stand in the other order, 0
+        beyond ``PROXIMITY_WINDOW``; averaged over the pairs."""
+        total = 0.0
+        for field in PROXIMITY_FIELDS:
+            found = [self._word_positions(field, word).get(docnum) for word in words]
+            best = 0.0
+            for first, second in itertools.pairwise(found):
+                if first is None or second is None:
+                    continue
+                best += _pair_closeness(first, second)
+            total = max(total, best / (len(words) - 1))
+        return total
+
+    def _top(self, value: Scores, count: int) -> list[int]:
+        return [d for _, d in heapq.nsmallest(count, ((-s, d) for d, s in value.items()))]
+
+    def _rescaled(self, value: Scores, factors: dict[int, float]) -> Scores:
+        return {d: s * factors.get(d, 1.0) for d, s in value.items()}
+
     def with_page_bonus(self, value: Scores) -> Scores:
         bonus = self.page_docs.intersection(value)
         if not bonus:
@@ -636,9 +692,46 @@ def _empty(q: wq.Query) -> bool:
     return isinstance(q, wq.CompoundQuery) and all(_empty(c) for c in q.children())
 
 
+def query_stems(q: wq.Query) -> list[str]:
+    """The words of a plain-words query, in order (a group per word: ``_words_query``), else []."""
+    if not isinstance(q, wq.Or):
+        return []
+    words = []
+    for group in q.subqueries:
+        if not isinstance(group, wq.Or):
+            return []
+        terms = [t for t in group.subqueries if isinstance(t, wq.Term)]
+        if len(terms) != len(group.subqueries) or len({t.text for t in terms}) > 1:
+            return []
+        if terms:  # an empty group is a stop word
+            words.append(terms[0].text)
+    return words
+
+
+def _pair_closeness(first: Any, second: Any) -> float:
+    """1 / (1 + the fewest words between two words' positions), in order; half out of order."""
+    best = 0.0
+    following = sorted(second)
+    for p in first:
+        at = bisect.bisect_right(following, p)
+        if at < len(following):
+            gap = following[at] - p
+            if gap <= PROXIMITY_WINDOW:
+                best = max(best, 1.0 / gap)
+        if at > 0 and following[at - 1] < p:
+            gap = p - following[at - 1]
+            if gap <= PROXIMITY_WINDOW:
+                best = max(best, 0.5 / gap)
+        if best == 1.0:
+            break
+    return best
+
+
 def coordination(matched: int, total: int) -> float:
-    """The bonus for matching more of a query's words: 1 when all match."""
-    return float((matched / total) ** COORD_POWER)
+    """The bonus for matching more of a query's words: 1 when all match (see
+    ``COORD_FULL_WORDS``)."""
+    power = (COORD_NONE_WORDS - total) / (COORD_NONE_WORDS - COORD_FULL_WORDS)
+    return float((matched / total) ** min(1.0, max(0.0, power)))
 
 
 def make_engine(searcher: Any, data: dict[str, Any], kind: str = "auto") -> Engine:

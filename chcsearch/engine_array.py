@@ -175,6 +175,23 @@ class _ArrayEngine(_Engine):
         kept = super().by_authors(dict.fromkeys(docs, 0.0), names)
         return self._keep(value, kept)
 
+    def _top(self, value: Any, count: int) -> list[int]:
+        np = self.np
+        ids = np.flatnonzero(value[0])
+        if ids.size > count:
+            scores = value[1][ids]
+            order = np.lexsort((ids, -scores))[:count]
+            ids = ids[order]
+        else:
+            ids = ids[np.lexsort((ids, -value[1][ids]))]
+        return [int(d) for d in ids]
+
+    def _rescaled(self, value: Any, factors: dict[int, float]) -> Any:
+        dense = value[1].copy()
+        for docnum, factor in factors.items():
+            dense[docnum] *= factor
+        return value[0], dense
+
     def with_page_bonus(self, value: Any) -> Any:
         bonus = value[0] & self._pages
         if not bonus.any():

@@ -52,6 +52,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import snowballstemmer
+
 from . import schema as S
 from .atomic import write_atomic
 from .cache import file_sha256
@@ -104,7 +106,6 @@ from whoosh import index as whoosh_index  # noqa: E402
 from whoosh.analysis import STOP_WORDS  # noqa: E402
 from whoosh.codec import whoosh3  # noqa: E402
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
-from whoosh.lang.porter import stem  # noqa: E402
 from whoosh.support.charset import accent_map  # noqa: E402
 from whoosh.system import pack_uint  # noqa: E402
 from whoosh.util import random_name  # noqa: E402
@@ -251,6 +252,19 @@ _TOC = re.compile(rf"^_{INDEX_NAME}_(\d+)\.toc$")  # Whoosh's table of contents
 
 
 STOP_MIN_SIZE = 2  # StopFilter's default: one-letter words are dropped too
+
+
+_stemmers = threading.local()
+
+
+def stem(word: str) -> str:
+    """The Porter stem of a lower-case word: Porter's original algorithm (Snowball's
+    ``porter``), not Whoosh's variant, which measured 0.006-0.008 lower nDCG@10 on
+    Cranfield and CISI. A stemmer object keeps state, so each thread has its own."""
+    stemmer = getattr(_stemmers, "porter", None)
+    if stemmer is None:
+        stemmer = _stemmers.porter = snowballstemmer.stemmer("porter")
+    return str(stemmer.stemWord(word))
 
 
 def text_analyzer() -> analysis.Analyzer:
@@ -443,6 +457,8 @@ def document_fields(doc: Document) -> dict[str, Any]:
         # pages of one report do not all match its title.
         values[f"_stored_{S.TITLE}"], values[S.TITLE] = doc.title, ""
         values[f"_stored_{S.CONTEXT}"], values[S.CONTEXT] = doc.context, ""
+    if not doc.title_weighted:
+        values[f"_stored_{S.TITLE}"], values[S.TITLE] = doc.title, ""
     if doc.year is not None:
         values[S.YEAR] = doc.year
     if doc.weight is not None:

@@ -137,6 +137,9 @@ class PageMeta:
     authors: tuple[str, ...] = ()
     year: int | None = None
     tags: tuple[str, ...] = ()
+    #: False when the title is only a guess (a plain-text note's first line): it is shown,
+    #: but searched as the body text it is, without a title's weight
+    title_weighted: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -156,6 +159,7 @@ class PageMeta:
             authors=tuple(data.get("authors", ())),
             year=data.get("year"),
             tags=tuple(data.get("tags", ())),
+            title_weighted=bool(data.get("title_weighted", True)),
         )
 
 
@@ -259,6 +263,8 @@ class Document:
     spelling: str | None = None
     """Text whose words feed "did you mean" (None: the body). A PDF's words are
     given once, on its first page, instead of on each of its pages."""
+    title_weighted: bool = True
+    """False when the title is a guess (see ``PageMeta.title_weighted``)."""
 
 
 @dataclass(frozen=True)

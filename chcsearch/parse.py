@@ -637,8 +637,10 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
     config = scan.config
     started = time.monotonic()
     lower = src_path.lower()
+    guessed = ""
     if lower.endswith(".txt"):
-        plain, headings = text_to_paragraphs(body)
+        plain, guessed = text_to_paragraphs(body)
+        headings: tuple[str, ...] = ()
     else:
         converted = convert_markdown(
             strip_tags(body, "\n") if lower.endswith((".html", ".htm")) else body,
@@ -682,6 +684,10 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
         plain = cap_text(plain)
 
     title = _as_text(metadata.get("title"))
+    title_weighted = True
+    if not title and guessed:
+        # a note's first line: shown as its title, searched only as the text it is
+        title, title_weighted = guessed, False
     if not title:
         title = headings[0] if headings else title_from_filename(src_path)
 
@@ -747,6 +753,7 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
         authors=authors,
         year=year,
         tags=tags,
+        title_weighted=title_weighted,
     )
     return Page(meta=meta, headings=headings, body=plain), problems
 
@@ -802,10 +809,16 @@ def _year(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def text_to_paragraphs(text: str) -> tuple[str, tuple[str, ...]]:
-    """A plain-text note as paragraphs (one a line); its first line counts as its heading."""
+#: Characters of a note's first line shown as its title (it is searched whole, as text).
+GUESSED_TITLE_CHARS = 200
+
+
+def text_to_paragraphs(text: str) -> tuple[str, str]:
+    """A plain-text note as paragraphs (one a line), and its first line: the title it shows
+    (cut to ``GUESSED_TITLE_CHARS`` at a word), whatever its length."""
     blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", text)]
     paragraphs = [b for b in blocks if b]
-    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    heading = first_line if first_line and len(first_line.split()) <= 15 else ""
-    return "\n".join(paragraphs), (heading,) if heading else ()
+    first_line = " ".join(next((ln for ln in text.splitlines() if ln.strip()), "").split())
+    if len(first_line) > GUESSED_TITLE_CHARS:
+        first_line = first_line[:GUESSED_TITLE_CHARS].rsplit(" ", 1)[0] + " …"
+    return "\n".join(paragraphs), first_line

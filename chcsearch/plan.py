@@ -52,8 +52,8 @@ FIELD_BOOSTS: dict[str, float] = {
     S.CONTEXT: 1.0,
     S.BODY: 1.0,
 }
-MAX_QUERY_CHARS = 1000
-MAX_WORDS = 32
+MAX_QUERY_CHARS = 4000
+MAX_WORDS = 300
 MAX_EXPANSIONS = 50
 MAX_DEPTH = 8  # nesting of parentheses
 MAX_PHRASES = 8
@@ -221,6 +221,11 @@ def _plain_words(text: str) -> str:
     return " ".join(w.lower() for w in _WORD.findall(text)[:MAX_WORDS])
 
 
+def plain_words(text: str) -> str:
+    """The words of a query without its syntax (operators, wildcards, quotes), lower-cased."""
+    return _plain_words(text)
+
+
 def build_query(request: SearchRequest) -> QueryPlan:
     """Plan a search: parse the query text and build the filter. No index is read.
 
@@ -276,15 +281,35 @@ def build_query(request: SearchRequest) -> QueryPlan:
     return QueryPlan(request, text, parsed, filt, fell_back, tuple(notes))
 
 
+#: BM25's query-term saturation: a word given n times weighs (k3 + 1) n / (k3 + n) times
+#: one given once (1, 1.6, 2, … never more than k3 + 1). See the README's "Ranking".
+K3 = 7.0
+
+
+def repeat_weight(count: int) -> float:
+    """The weight of a word the query gives ``count`` times."""
+    return (K3 + 1) * count / (K3 + count)
+
+
 def _once(q: wq.Query) -> wq.Query:
-    """The query with repeated parts of an OR or AND kept once: a word given twice counts once."""
+    """The query with repeated parts of an OR or AND kept once, weighted by ``repeat_weight``:
+    "bone bone bone" is one word of the query (coordination counts it once), weighing
+    more than "bone" alone, never three times as much."""
     if isinstance(q, (wq.Or, wq.And)):
         kept: list[wq.Query] = []
+        counts: list[int] = []
         for child in (_once(c) for c in q.subqueries):
-            if child not in kept:
+            if child in kept:
+                counts[kept.index(child)] += 1
+            else:
                 kept.append(child)
+                counts.append(1)
         if len(kept) != len(q.subqueries):
-            return q.__class__(kept, boost=q.boost)
+            weighted = [
+                c if n == 1 else c.with_boost(c.boost * repeat_weight(n))
+                for c, n in zip(kept, counts, strict=True)
+            ]
+            return q.__class__(weighted, boost=q.boost)
         if any(a is not b for a, b in zip(kept, q.subqueries, strict=True)):
             return q.__class__(kept, boost=q.boost)
     return q
@@ -397,20 +422,22 @@ def _words_query(text: str) -> wq.Query | None:
     """
     if not _PLAIN_QUERY.fullmatch(text) or any(word in _OPERATORS for word in text.split()):
         return None
-    groups: list[wq.Query] = []
-    seen: set[str] = set()
+    counts: dict[str, int] = {}
     for word in text.split():
         stems = _stems(word)
         if len(stems) > 1:
             return None
-        if stems and stems[0] in seen:
-            continue  # a word given twice counts once ("bone bone" is "bone")
-        seen.update(stems)
-        groups.append(
-            wq.Or([wq.Term(field, stems[0], boost=boost) for field, boost in FIELD_BOOSTS.items()])
-            if stems
-            else wq.Or([])
+        key = stems[0] if stems else ""
+        counts[key] = counts.get(key, 0) + 1
+    groups = [
+        wq.Or(
+            [wq.Term(field, stem, boost=boost) for field, boost in FIELD_BOOSTS.items()],
+            boost=repeat_weight(count),
         )
+        if stem
+        else wq.Or([])
+        for stem, count in counts.items()
+    ]
     return wq.Or(groups)
 
 

@@ -44,6 +44,7 @@ from .index import (
     IndexStore,
     open_whoosh,
     query_data,
+    stem,
 )
 from .plan import (
     _WILDCARD,
@@ -62,10 +63,9 @@ from .plan import (
 )
 from .results import FacetValue, Hit, Part, SearchRequest, SearchResults, Snip
 from .snippets import WordFinder, make_snippet, one_line
-from .spelling import corrected_text, edit_distance, misspellings, suggest
+from .spelling import SpellIndex, corrected_text, edit_distance, misspellings, suggest
 
 from whoosh import query as wq
-from whoosh.lang.porter import stem
 
 MAX_PARTS = 5
 SURFACE_CACHE = 4096  # query terms whose surface words a generation keeps
@@ -88,6 +88,8 @@ class _Generation:
     )
     #: every numbering level and level prefix indexed, read when a level filter is given
     levels: frozenset[str] | None = None
+    #: the spelling words and their deletes, built when a query first needs them
+    spell: SpellIndex | None = None
 
 
 class Searcher:
@@ -499,6 +501,7 @@ class Searcher:
         deadline = engine.deadline
         engine.group_exclusion = not request.flat
         value = engine.allowed(engine.matches(query, words=True), filt)
+        value = engine.with_proximity(value, query)
         if request.years is not None:
             value = engine.in_years(value, *request.years)
         names = [set(S.author_terms(n)) for n in request.authors]

@@ -12,7 +12,7 @@ from typing import Any
 
 #: The orders a result list can take; the first is the default.
 SORTS = ("relevance", "date", "title")
-MAX_LIMIT = 100  # results per page
+MAX_LIMIT = 1000  # results per page (a TREC run is usually 1,000 deep)
 
 
 @dataclass(frozen=True)

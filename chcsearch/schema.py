@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 FieldKind = Literal["id", "text", "keyword", "stored", "spelling"]
 

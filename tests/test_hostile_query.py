@@ -17,6 +17,7 @@ from helpers import PROJECT, page, run_cli, settings_for
 from chcsearch.deadline import Deadline
 from chcsearch.errors import QueryRefusedError, SearchTimeoutError
 from chcsearch.ingest import build_index
+from chcsearch.plan import MAX_WORDS
 from chcsearch.query import QueryBudget, Searcher, build_query
 from chcsearch.render import to_json
 from chcsearch.results import SearchRequest, SearchResults
@@ -224,7 +225,10 @@ def test_many_phrases_or_operators_fall_back_to_plain_words_with_a_note() -> Non
     assert twelve.notes[0].startswith("the query has 12 phrases (at most 8)")
     fifty = build_query(SearchRequest(" ".join(f'"asthma w{i}"' for i in range(50))))
     assert "Phrase" not in repr(fifty.query)
-    assert fifty.notes == ("the query was cut to its first 32 words",)
+    assert fifty.notes[0].startswith("the query has 50 phrases (at most 8)")
+    many = build_query(SearchRequest(" ".join(f'"asthma w{i}"' for i in range(200))))
+    assert "Phrase" not in repr(many.query)
+    assert many.notes == (f"the query was cut to its first {MAX_WORDS} words",)
     signs = build_query(SearchRequest(" ".join(f"+w{i} -v{i}" for i in range(10))))
     assert signs.fell_back and signs.notes[0].startswith("the query has 20 operators (at most 16)")
 

@@ -14,6 +14,7 @@ from pdfgen import text_pdf
 
 from chcsearch.errors import QueryRefusedError
 from chcsearch.ingest import build_index
+from chcsearch.plan import MAX_QUERY_CHARS
 from chcsearch.query import Searcher, build_filter, build_query, edit_distance, suggest
 from chcsearch.results import SearchRequest
 
@@ -85,7 +86,7 @@ def test_broken_syntax_falls_back_to_plain_words(text: str) -> None:
 
 def test_long_and_control_character_queries_are_cut_and_cleaned() -> None:
     plan = build_query(SearchRequest("asthma\x00\x07 " + "word " * 3000))
-    assert "\x00" not in plan.text and len(plan.text) <= 1000
+    assert "\x00" not in plan.text and len(plan.text) <= MAX_QUERY_CHARS
     assert any("cut" in note for note in plan.notes)
 
 
