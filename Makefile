@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive bench-static serve content screenshots clean
+.PHONY: help install compile browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive bench-static bench-tune serve content screenshots clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,6 +73,9 @@ bench-archive: $(STAMP) compile ## synthetic archives at 1x/10x/40x the corpus: 
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq recollcmd poppler-utils >/dev/null; } || \
 	  echo "Recoll not installed (apt-get install recollcmd poppler-utils): measuring chcsearch alone"
 	$(BIN)/python bench/bench_archive.py
+
+bench-tune: $(STAMP) compile ## ranking parameters by leave-one-collection-out cross-validation (Cranfield, CISI, CHC)
+	$(BIN)/python bench/cross_validate.py
 
 bench-static: $(STAMP) compile browser ## the static bundle's box in Chromium: relevance, first-query bytes, query time, beside serve
 	$(BIN)/python bench/bench_static.py

@@ -110,6 +110,8 @@ class Engine(Protocol):
     group_exclusion: bool
     #: section path → title
     section_titles: dict[str, str]
+    #: documents in the index (deleted ones included)
+    doc_count: int
     #: (title, URL, breadcrumb) of every page, for suggestions
     pages: list[tuple[str, str, str]]
     #: the document of each page, by its ``src_path``

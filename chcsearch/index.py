@@ -360,6 +360,11 @@ class WordAnalysis:
 _ANALYSIS: dict[int, WordAnalysis] = {}
 
 
+def word_analysis() -> WordAnalysis:
+    """This process's ``WordAnalysis`` (terms of a text as the index has them)."""
+    return _analysis()
+
+
 def _analysis() -> WordAnalysis:
     pid = os.getpid()
     found = _ANALYSIS.get(pid)

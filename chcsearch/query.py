@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import heapq
 import json
+import math
 import re
 import threading
 import time
@@ -36,7 +38,7 @@ from typing import Any
 
 from . import schema as S
 from .deadline import NEVER, Deadline
-from .engine import PAGE_BONUS, Engine, make_engine
+from .engine import PAGE_BONUS, Engine, make_engine, query_stems
 from .errors import ChcSearchError, IndexDamagedError
 from .index import (
     QUERY_DATA_FILE,
@@ -45,6 +47,7 @@ from .index import (
     open_whoosh,
     query_data,
     stem,
+    word_analysis,
 )
 from .plan import (
     _WILDCARD,
@@ -68,6 +71,11 @@ from .spelling import SpellIndex, corrected_text, edit_distance, misspellings, s
 from whoosh import query as wq
 
 MAX_PARTS = 5
+#: Pseudo-relevance feedback (``Searcher._with_feedback``), for queries of this many words
+FEEDBACK_MIN_WORDS = 6
+FEEDBACK_DOCS = 5
+FEEDBACK_TERMS = 20
+FEEDBACK_WEIGHT = 0.4
 SURFACE_CACHE = 4096  # query terms whose surface words a generation keeps
 STORED_CACHE = 512  # documents whose stored fields a Searcher keeps (a few MB)
 
@@ -502,6 +510,7 @@ class Searcher:
         engine.group_exclusion = not request.flat
         value = engine.allowed(engine.matches(query, words=True), filt)
         value = engine.with_proximity(value, query)
+        value = self._with_feedback(gen, value, query, filt)
         if request.years is not None:
             value = engine.in_years(value, *request.years)
         names = [set(S.author_terms(n)) for n in request.authors]
@@ -545,6 +554,47 @@ class Searcher:
             notes=tuple(notes),
             explain=plan_lines,
         )
+
+    def _with_feedback(
+        self, gen: _Generation, value: Any, query: wq.Query, filt: wq.Query | None
+    ) -> Any:
+        """Pseudo-relevance feedback for descriptive queries (``FEEDBACK_MIN_WORDS`` words or
+        more): the words that stand out in the best ``FEEDBACK_DOCS`` documents (their share
+        of each document's words, times their idf) are searched too, the best
+        ``FEEDBACK_TERMS`` of them, weighing at most ``FEEDBACK_WEIGHT`` of a query word.
+        Short queries (names, titles) are left as they are."""
+        words = query_stems(query)
+        if len(words) < FEEDBACK_MIN_WORDS or not FEEDBACK_WEIGHT:
+            return value
+        engine = gen.engine
+        top = engine._top(value, FEEDBACK_DOCS)
+        if len(top) < 3:
+            return value
+        analysis = word_analysis()
+        shares: dict[str, float] = {}
+        for docnum in top:
+            terms = analysis.terms(self._stored(gen, docnum).get(S.BODY) or "")
+            for term, count in Counter(terms).items():
+                shares[term] = shares.get(term, 0.0) + count / len(terms)
+        reader = gen.searcher.reader()
+        total = engine.doc_count
+        asked = set(words)
+        scored = []
+        for term, share in shares.items():
+            if term in asked or len(term) < 3 or not term.isalpha():
+                continue
+            frequency = reader.doc_frequency(S.BODY, term)
+            if frequency >= 2:
+                scored.append((share * math.log(total / frequency), term))
+        best = heapq.nlargest(FEEDBACK_TERMS, scored)
+        if not best or best[0][0] <= 0:
+            return value
+        most = best[0][0]
+        expansion = engine._union(
+            [engine._term(S.BODY, term, FEEDBACK_WEIGHT * weight / most) for weight, term in best],
+            coordinate=False,
+        )
+        return engine.allowed(engine._union([value, expansion], coordinate=False), filt)
 
     def _surface_words(
         self, gen: _Generation, query: wq.Query, deadline: Deadline = NEVER
