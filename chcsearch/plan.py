@@ -145,7 +145,8 @@ def _well_formed(text: str) -> bool:
             return False
     if depth:
         return False
-    tokens = re.sub(r'"[^"]*"', " x ", text).replace("(", " ").replace(")", " ").split()
+    # a phrase stands for one word, keeping its sign: -"care record" is an excluded word
+    tokens = re.sub(r'"[^"]*"', "x", text).replace("(", " ").replace(")", " ").split()
     if not tokens:
         return True
     binary = _OPERATORS - {"NOT"}

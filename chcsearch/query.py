@@ -71,6 +71,8 @@ from .spelling import SpellIndex, corrected_text, edit_distance, misspellings, s
 from whoosh import query as wq
 
 MAX_PARTS = 5
+#: Filter values of one kind that notes are given for (a request may carry many)
+MAX_FILTER_NOTES = 5
 #: Pseudo-relevance feedback (``Searcher._with_feedback``), for queries of this many words
 FEEDBACK_MIN_WORDS = 6
 FEEDBACK_DOCS = 5
@@ -328,9 +330,9 @@ class Searcher:
     def _filter_notes(self, gen: _Generation, request: SearchRequest) -> list[str]:
         """A note for each section or level filter the index has no document in, naming the
         nearest values it has: a typo in a filter otherwise looks like an empty result."""
-        notes = []
+        notes: list[str] = []
         sections = gen.engine.section_titles
-        for raw in request.sections:
+        for raw in request.sections[:MAX_FILTER_NOTES]:
             value = raw.strip("/")
             if value and value not in sections:
                 notes.append(_unknown_filter("section", raw, value, sections))
@@ -340,7 +342,7 @@ class Searcher:
                 gen.levels = frozenset(
                     t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in lexicon
                 )
-            for raw in request.levels:
+            for raw in request.levels[:MAX_FILTER_NOTES]:
                 value = raw.strip().strip(".")
                 if value and S.keyword_term(value) not in gen.levels:
                     notes.append(_unknown_filter("level", raw, value, gen.levels))
@@ -573,6 +575,7 @@ class Searcher:
         analysis = word_analysis()
         shares: dict[str, float] = {}
         for docnum in top:
+            engine.deadline.check()
             terms = analysis.terms(self._stored(gen, docnum).get(S.BODY) or "")
             for term, count in Counter(terms).items():
                 shares[term] = shares.get(term, 0.0) + count / len(terms)
@@ -780,7 +783,8 @@ def _unknown_filter(kind: str, raw: str, value: str, known: Iterable[str]) -> st
         tail = value.rsplit("/", 1)[-1]
         near = sorted(k for k in known if k.rsplit("/", 1)[-1] == tail)[:3]
     hint = f"; did you mean {' or '.join(near)}?" if near else ""
-    return f"no document has the {kind} {raw!r}{hint}"
+    shown = raw if len(raw) <= 80 else raw[:80] + "…"
+    return f"no document has the {kind} {shown!r}{hint}"
 
 
 def search_collections(

@@ -132,12 +132,15 @@ def _documents(gen: _Generation, word: str) -> frozenset[int]:
     return frozenset(found)
 
 
-def _shared(gen: _Generation, word: str, others: list[frozenset[int]]) -> int:
+def _shared(gen: _Generation, word: str, others: frozenset[int]) -> int:
     """How many documents have the word and at least one of the other words."""
-    if not others:
-        return 0
-    mine = _documents(gen, word)
-    return len(mine & frozenset().union(*others))
+    return len(_documents(gen, word) & others)
+
+
+#: Queries longer than this are descriptions: only their unknown words are corrected.
+REAL_WORD_MAX_QUERY = 12
+#: Unknown words looked up in one query (each reads candidates and their documents).
+MAX_CORRECTED = 32
 
 
 def misspellings(gen: _Generation, plan: QueryPlan, deadline: Deadline = NEVER) -> dict[str, str]:
@@ -149,44 +152,63 @@ def misspellings(gen: _Generation, plan: QueryPlan, deadline: Deadline = NEVER) 
     - a word the index has is replaced only when it is rare (in at most
       ``REAL_WORD_MAX_DF`` documents), a word one edit away is ``REAL_WORD_RATIO`` times
       as common, and only that word shares documents with the other words ("hart
-      failure" → "heart failure"; "insect", "through", "too" stay).
+      failure" → "heart failure"; "insect", "through", "too" stay). Stop words and the
+      words of queries longer than ``REAL_WORD_MAX_QUERY`` are never taken for errors.
     """
     words = list(dict.fromkeys(w for w in _query_words(plan.text)))
     known = {w: is_known(gen, w) for w in words}
     content = [w for w in words if known[w] and _stems(w)]
+    documents: dict[str, frozenset[int]] = {}
+
+    def others_of(word: str) -> frozenset[int] | None:
+        """The documents with any other word of the query (None: it has no other words)."""
+        found: set[int] = set()
+        any_other = False
+        for other in content:
+            if other.lower() != word:
+                if other not in documents:
+                    deadline.check()
+                    documents[other] = _documents(gen, other)
+                found |= documents[other]
+                any_other = True
+        return frozenset(found) if any_other else None
+
     corrections: dict[str, str] = {}
     spell: SpellIndex | None = None
+    tried = 0
     for word in words:
         deadline.check()
         lower = word.lower()
-        if known[word] and not lower.isalpha():
-            continue
-        others = [_documents(gen, o) for o in content if o.lower() != lower]
+        better = None
         if not known[word]:
+            tried += 1
+            if tried > MAX_CORRECTED:
+                break
             spell = spell or spell_index(gen, deadline)
-            better = _unknown(gen, spell, lower, others)
+            better = _unknown(gen, spell, lower, others_of(lower))
             if better is None and any(c.isdigit() for c in word):
                 better = code_prefix(gen, word)
         elif (
-            others
+            len(words) <= REAL_WORD_MAX_QUERY
             and len(lower) >= 3
-            and spelling_count(gen, lower) <= REAL_WORD_MAX_DF
-            and not _shared(gen, lower, others)
+            and lower.isalpha()
+            and _stems(lower)  # a stop word is never a misspelling
+            and 0 < spelling_count(gen, lower) <= REAL_WORD_MAX_DF
         ):
-            spell = spell or spell_index(gen, deadline)
-            better = _real_word(gen, spell, lower, others)
-        else:
-            better = None
+            others = others_of(lower)
+            if others is not None and not _shared(gen, lower, others):
+                spell = spell or spell_index(gen, deadline)
+                better = _real_word(gen, spell, lower, others)
         if better:
             corrections[word] = better
     return corrections
 
 
 def _unknown(
-    gen: _Generation, spell: SpellIndex, word: str, others: list[frozenset[int]]
+    gen: _Generation, spell: SpellIndex, word: str, others: frozenset[int] | None
 ) -> str | None:
     found = spell.candidates(word)
-    if not others:
+    if others is None:
         return found[0][1] if found and found[0][0] == 1 else None
     fitting = [(d, -_shared(gen, c, others), -spell.count(c), c) for d, c in found]
     fitting = [f for f in fitting if -f[1] >= FITS_DOCS]
@@ -194,7 +216,7 @@ def _unknown(
 
 
 def _real_word(
-    gen: _Generation, spell: SpellIndex, word: str, others: list[frozenset[int]]
+    gen: _Generation, spell: SpellIndex, word: str, others: frozenset[int]
 ) -> str | None:
     count = spell.count(word)
     best = None
@@ -226,7 +248,7 @@ def _query_words(text: str) -> list[str]:
     without_fields = _FIELD_PREFIX.sub(" ", text)
     words: list[str] = []
     for token in without_fields.replace("(", " ").replace(")", " ").replace('"', " ").split():
-        bare = token.lstrip("+-")
+        bare = token.lstrip("+-").split("^", 1)[0]  # a boost (word^2) is not a word
         if bare in _OPERATORS or "*" in bare or "?" in bare:
             continue
         words.extend(w for w in _WORD.findall(bare) if not w.isdigit())

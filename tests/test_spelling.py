@@ -65,6 +65,23 @@ def test_words_the_index_has_are_never_rewritten_without_context(searcher: Searc
         assert corrected(searcher, text) is None, text
 
 
+def test_stop_words_are_never_taken_for_misspellings(searcher: Searcher) -> None:
+    # stop words are in no spelling field, so they look rare: they are never "corrected"
+    for text in (
+        "data from the hospital",
+        "the effects of smoking and stroke",
+        "patients are treated for stroke",
+        "care will improve",
+    ):
+        assert corrected(searcher, text) is None, text
+
+
+def test_boosts_and_long_queries(searcher: Searcher) -> None:
+    assert corrected(searcher, "stroke^nan prevention") is None  # "nan" is a boost
+    long = "stroke prevention in primary care clinic notes on storm damage roof wounds hart failure"
+    assert corrected(searcher, long) is None  # a description: only unknown words are fixed
+
+
 def test_a_rare_real_word_is_corrected_only_when_the_context_is_clear(
     searcher: Searcher,
 ) -> None:
