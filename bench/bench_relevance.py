@@ -94,7 +94,7 @@ def chc_judged_set() -> float:
     ahead = all(a.as_row()[k] > b.as_row()[k] for k in ("MRR@10", "nDCG@10", "success@1"))
     print(
         f"\ntargets: ahead of plain Whoosh on every figure {'met' if ahead else 'MISSED'}; "
-        f"MRR@10 >= 0.95 {'met' if a.mrr10 >= 0.95 else 'MISSED'}"
+        f"MRR@10 >= 0.96 {'met' if a.mrr10 >= 0.96 else 'MISSED'}"
     )
     return a.mrr10
 

@@ -40,7 +40,7 @@ GRID: list[tuple[Any, str, tuple[float, ...]]] = [
     (query, "FEEDBACK_WEIGHT", (0.4, 0.2, 0.6)),
     # proximity is part of the design (words that stand together count more): its weight
     # is chosen, not whether it is there
-    (engine, "PROXIMITY_WEIGHT", (0.6, 0.3, 1.0)),
+    (engine, "PROXIMITY_WEIGHT", (0.3, 0.6, 1.0)),
     (plan, "K3", (7.0, 3.0, 1.5)),
 ]
 DEPTH = 100  # nDCG@10 needs 10; more only costs time

@@ -35,7 +35,7 @@ from whoosh import query as wq
 FIELD_B = {"title_B": 0.3, "headings_B": 0.5, "context_B": 0.3, "resource_titles_B": 0.3}
 #: Proximity: the best PROXIMITY_DOCS documents of a query of 2 to PROXIMITY_MAX_WORDS
 #: words score up to (1 + PROXIMITY_WEIGHT) times more when its words stand together.
-PROXIMITY_WEIGHT = 0.6
+PROXIMITY_WEIGHT = 0.3
 PROXIMITY_DOCS = 200
 PROXIMITY_MAX_WORDS = 12
 PROXIMITY_WINDOW = 8

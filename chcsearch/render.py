@@ -369,9 +369,16 @@ def results_ris(results: SearchResults) -> str:
 
 
 def trec_lines(query_id: str, results: SearchResults, tag: str = "chcsearch") -> list[str]:
-    """A TREC run: ``qid Q0 docid rank score tag``, docid being the result's source file."""
+    """A TREC run: ``qid Q0 docid rank score tag``, docid being the result's source file.
+
+    A file appears once, at its best result: with ``--flat`` a PDF's pages are results
+    of their own, but judgments are of files, and a run must not name one twice."""
     first = results.request.offset
-    return [
-        f"{query_id} Q0 {hit.source.replace(' ', '%20')} {rank} {hit.score:.4f} {tag}"
-        for rank, hit in enumerate(results.results, start=first + 1)
-    ]
+    seen: set[str] = set()
+    lines = []
+    for hit in results.results:
+        docid = hit.source.replace(" ", "%20")
+        if docid not in seen:
+            seen.add(docid)
+            lines.append(f"{query_id} Q0 {docid} {first + len(lines) + 1} {hit.score:.4f} {tag}")
+    return lines

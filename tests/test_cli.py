@@ -327,3 +327,16 @@ def test_output_closed_early_exits_141_quietly(built_index: Path, args: list[str
         os.close(writer)
     assert done.returncode == 141
     assert done.stderr == b""
+
+
+def test_a_flat_trec_run_names_each_file_once(built_index: Path) -> None:
+    run = run_cli(
+        "query", "asthma", "--flat", "--format", "trec", "--limit", "50", "--index", str(built_index)
+    )
+    assert run.returncode == 0, run.stderr
+    rows = [line.split() for line in run.stdout.splitlines()]
+    docids = [row[2] for row in rows]
+    ranks = [int(row[3]) for row in rows]
+    assert any(d.endswith(".pdf") for d in docids)
+    assert len(docids) == len(set(docids))  # a PDF's pages are one document of the run
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
