@@ -375,7 +375,7 @@ def trec_lines(query_id: str, results: SearchResults, tag: str = "chcsearch") ->
     of their own, but judgments are of files, and a run must not name one twice."""
     first = results.request.offset
     seen: set[str] = set()
-    lines = []
+    lines: list[str] = []
     for hit in results.results:
         docid = hit.source.replace(" ", "%20")
         if docid not in seen:
