@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from chcsearch.config import IndexSettings
 
@@ -205,3 +206,15 @@ class StaticServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+def index_of(factory: Any, name: str, files: Mapping[str, str | bytes]) -> Path:
+    """A site written from ``files`` into a fresh temporary folder and indexed; the index folder.
+
+    ``factory`` is pytest's ``tmp_path_factory``, for module-scoped fixtures.
+    """
+    from chcsearch.ingest import build_index
+
+    root = factory.mktemp(name)
+    build_index(settings_for(write_files(root / "site", files), root / "index"))
+    return Path(root / "index")

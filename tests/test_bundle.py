@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import page, settings_for, write_files
+from helpers import index_of, page, write_files
 from pdfgen import text_pdf
 from typer.testing import CliRunner
 
@@ -29,7 +29,6 @@ from chcsearch.bundle import record_of, records, vocabulary_words, write_bundle
 from chcsearch.cli import app
 from chcsearch.errors import ConfigError
 from chcsearch.index import IndexStore, spelling_vocabulary, stored_documents
-from chcsearch.ingest import build_index
 from chcsearch.query import Searcher
 
 HOSTILE_TITLE = 'Ferry <script>alert(1)</script> "Crossings" & Tides'
@@ -78,10 +77,7 @@ SITE = {
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny site, indexed once for this module (tests only read the index)."""
-    root = tmp_path_factory.mktemp("bundle-site")
-    site = write_files(root / "site", SITE)
-    build_index(settings_for(site, root / "index"))
-    return root / "index"
+    return index_of(tmp_path_factory, "bundle-site", SITE)
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from helpers import page, settings_for, write_files
+from helpers import index_of, page
 
 from chcsearch import engine
-from chcsearch.ingest import build_index
 from chcsearch.query import Searcher
 
 FILLER = " ".join(f"filler{n}" for n in range(30))
@@ -30,9 +29,7 @@ SITE = {
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
-    root = tmp_path_factory.mktemp("proximity")
-    build_index(settings_for(write_files(root / "site", SITE), root / "index"))
-    with Searcher(root / "index") as opened:
+    with Searcher(index_of(tmp_path_factory, "proximity", SITE)) as opened:
         yield opened
 
 

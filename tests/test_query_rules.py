@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import page, run_cli, settings_for, write_files
+from helpers import index_of, page, run_cli
 from pdfgen import text_pdf
 from starlette.testclient import TestClient
 
 from chcsearch.config import ServeSettings
-from chcsearch.ingest import build_index
 from chcsearch.plan import repeat_weight
 from chcsearch.query import Searcher
 from chcsearch.web import create_app
@@ -55,10 +54,7 @@ SITE = {
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("rules")
-    site = write_files(root / "site", SITE)
-    build_index(settings_for(site, root / "index"))
-    return root / "index"
+    return index_of(tmp_path_factory, "rules", SITE)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from helpers import page, settings_for, write_files
+from helpers import index_of, page
 
-from chcsearch.ingest import build_index
 from chcsearch.query import Searcher
 from chcsearch.spelling import REAL_WORD_RATIO, SpellIndex
 
@@ -37,10 +36,7 @@ for number in range(REAL_WORD_RATIO + 5):
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
-    root = tmp_path_factory.mktemp("spelling")
-    site = write_files(root / "site", SITE)
-    build_index(settings_for(site, root / "index"))
-    with Searcher(root / "index") as opened:
+    with Searcher(index_of(tmp_path_factory, "spelling", SITE)) as opened:
         yield opened
 
 
