@@ -65,6 +65,7 @@ LEVEL_ALIAS = "level"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _INNER_HYPHEN = re.compile(r"(?<=[^\W_])[-‐‑–](?=[^\W_])")
 _QUESTION_MARK = re.compile(r"(?<=[^\W_])\?+(?=\s|$)")
+_PUNCTUATION = re.compile(r"[.,;:!?]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 _QUOTED = re.compile(r'"[^"]*"')
@@ -243,6 +244,8 @@ def build_query(request: SearchRequest) -> QueryPlan:
     # question mark ending a word (a question, not a wildcard).
     text = _INNER_HYPHEN.sub(" ", text)
     text = _QUESTION_MARK.sub("", text)
+    # a sentence's own punctuation standing alone ("… aircraft ." ) is no syntax
+    text = " ".join(token for token in text.split() if not _PUNCTUATION.fullmatch(token))
     text = _drop_question_words(text)
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]

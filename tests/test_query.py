@@ -377,3 +377,9 @@ def test_plain_words_are_planned_exactly_as_the_parser_would(text: str) -> None:
     direct = _words_query(text)
     assert direct is not None
     assert repr(direct) == repr(_parser().parse(text, normalize=False))
+
+
+def test_a_sentence_s_own_punctuation_is_not_syntax() -> None:
+    plan = build_query(SearchRequest.make("what laws must be obeyed by heated aircraft ."))
+    assert not plan.fell_back and plan.notes == ()
+    assert not build_query(SearchRequest.make("stroke , care ; audit !")).fell_back
