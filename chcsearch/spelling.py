@@ -186,7 +186,8 @@ def misspellings(gen: _Generation, plan: QueryPlan, deadline: Deadline = NEVER) 
                 break
             spell = spell or spell_index(gen, deadline)
             better = _unknown(gen, spell, lower, others_of(lower))
-            if better is None and any(c.isdigit() for c in word):
+            if better is None and (any(c.isdigit() for c in word) or len(word) >= 4):
+                # the start of words the index has (typed so far, or a code): their prefix
                 better = code_prefix(gen, word)
         elif (
             len(words) <= REAL_WORD_MAX_QUERY
@@ -230,7 +231,8 @@ def _real_word(
 
 
 def code_prefix(gen: _Generation, word: str) -> str | None:
-    """``G40*`` for an unknown code such as ``G40`` when the index has ``g40x``."""
+    """``G40*`` for an unknown code such as ``G40`` when the index has ``g40x``; ``epilep*``
+    for a word being typed (``epilep``) that begins words the index has."""
     reader = gen.searcher.reader()
     stems = _stems(word)
     if len(stems) == 1 and any(True for _ in reader.expand_prefix(S.BODY, stems[0])):

@@ -111,3 +111,9 @@ def test_a_corrected_query_is_fast_once_the_deletes_are_built(searcher: Searcher
         searcher.search("preventin of strok")
     per_query = (time.perf_counter() - started) / 20
     assert per_query < 0.5  # a sanity bound; make bench-query measures it properly
+
+
+def test_a_word_being_typed_is_completed_not_corrected(searcher: Searcher) -> None:
+    # "preven" is two edits from "prevention": not a misspelling, the start of a word
+    assert corrected(searcher, "preven") == "preven*"
+    assert searcher.search("preven").total >= 1

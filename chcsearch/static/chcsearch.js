@@ -767,7 +767,8 @@
       line.appendChild(document.createTextNode("?"));
     };
     var corrected = data.corrected_query;
-    if (corrected && corrected.toLowerCase() !== query.toLowerCase()) { offer(corrected, ""); return; }
+    // a completed word (epilep*) is no spelling to offer: the suggestions below are better
+    if (corrected && !/\*/.test(corrected) && corrected.toLowerCase() !== query.toLowerCase()) { offer(corrected, ""); return; }
     this.backend.suggest(query)
       .then(function (answer) {
         if (serial !== self.serial) return;
