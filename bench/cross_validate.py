@@ -37,11 +37,12 @@ from chcsearch.query import Searcher
 
 #: (module, name, values): the grid. The first value of each is what ships.
 GRID: list[tuple[Any, str, tuple[float, ...]]] = [
-    (query, "FEEDBACK_WEIGHT", (0.4, 0.2, 0.6)),
+    (query, "FEEDBACK_WEIGHT", (0.4, 0.6)),
+    (query, "FEEDBACK_DECAY", (0.5, 0.0, 1.0)),
     # proximity is part of the design (words that stand together count more): its weight
     # is chosen, not whether it is there
-    (engine, "PROXIMITY_WEIGHT", (0.3, 0.6, 1.0)),
-    (plan, "K3", (7.0, 3.0, 1.5)),
+    (engine, "PROXIMITY_WEIGHT", (0.3, 0.6)),
+    (plan, "K3", (7.0, 3.0)),
 ]
 DEPTH = 100  # nDCG@10 needs 10; more only costs time
 

@@ -78,6 +78,8 @@ FEEDBACK_MIN_WORDS = 6
 FEEDBACK_DOCS = 5
 FEEDBACK_TERMS = 20
 FEEDBACK_WEIGHT = 0.4
+#: the n-th best feedback document counts 1 / (1 + FEEDBACK_DECAY × n) (the first: 1)
+FEEDBACK_DECAY = 0.5
 SURFACE_CACHE = 4096  # query terms whose surface words a generation keeps
 STORED_CACHE = 512  # documents whose stored fields a Searcher keeps (a few MB)
 
@@ -562,7 +564,7 @@ class Searcher:
     ) -> Any:
         """Pseudo-relevance feedback for descriptive queries (``FEEDBACK_MIN_WORDS`` words or
         more): the words that stand out in the best ``FEEDBACK_DOCS`` documents (their share
-        of each document's words, times their idf) are searched too, the best
+        of each document's words, weighted by its rank, times their idf) are searched too, the best
         ``FEEDBACK_TERMS`` of them, weighing at most ``FEEDBACK_WEIGHT`` of a query word.
         Short queries (names, titles) are left as they are."""
         words = query_stems(query)
@@ -574,11 +576,12 @@ class Searcher:
             return value
         analysis = word_analysis()
         shares: dict[str, float] = {}
-        for docnum in top:
+        for rank, docnum in enumerate(top):
             engine.deadline.check()
             terms = analysis.terms(self._stored(gen, docnum).get(S.BODY) or "")
+            weight = 1.0 / (1.0 + FEEDBACK_DECAY * rank)  # better-ranked documents count more
             for term, count in Counter(terms).items():
-                shares[term] = shares.get(term, 0.0) + count / len(terms)
+                shares[term] = shares.get(term, 0.0) + weight * count / len(terms)
         reader = gen.searcher.reader()
         total = engine.doc_count
         asked = set(words)
