@@ -180,8 +180,13 @@ def run_query(
         emit(results_text(results, colour=colour))
 
 
+def colour_on(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
 def stdout_colour() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return colour_on(sys.stdout)
 
 
 class _Unreadable(Exception):
@@ -286,7 +291,7 @@ def closed_output() -> int:
 def report_notes(notes: Sequence[str], where: str = "") -> None:
     """What the search says about the query (corrections, filters no document has, limits),
     on stderr whatever the output format: dim only on a terminal and never with NO_COLOR."""
-    styled = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    styled = colour_on(sys.stderr)
     for note in notes:
         line = f"note{where}: {note}"
         sys.stderr.write((f"\x1b[2m{line}\x1b[0m" if styled else line) + "\n")
@@ -294,7 +299,7 @@ def report_notes(notes: Sequence[str], where: str = "") -> None:
 
 def report_error(message: str) -> None:
     """An error line on stderr, in bold red only on a terminal and never with NO_COLOR."""
-    styled = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    styled = colour_on(sys.stderr)
     if styled and message.startswith(("error:", "internal error:")):
         head, _, rest = message.partition(":")
         message = f"\x1b[1;31m{head}:\x1b[0m{rest}"

@@ -362,10 +362,6 @@ _ANALYSIS: dict[int, WordAnalysis] = {}
 
 def word_analysis() -> WordAnalysis:
     """This process's ``WordAnalysis`` (terms of a text as the index has them)."""
-    return _analysis()
-
-
-def _analysis() -> WordAnalysis:
     pid = os.getpid()
     found = _ANALYSIS.get(pid)
     if found is None:
@@ -400,7 +396,7 @@ class FastText(fields.TEXT):  # type: ignore[misc]
             return
         boost = self.format.field_boost
         encode = self.format.encode
-        for word, found in _positions(_analysis().terms(value)).items():
+        for word, found in _positions(word_analysis().terms(value)).items():
             yield word.encode("utf-8"), len(found), len(found) * boost, encode(found)
 
 
@@ -413,7 +409,7 @@ class SpellingWords(fields.KEYWORD):  # type: ignore[misc]
             return
         # what Whoosh's Frequency format gives a word that occurs once
         boost, once = self.format.field_boost, pack_uint(1)
-        for word in _analysis().words(value):
+        for word in word_analysis().words(value):
             yield word.encode("utf-8"), 1, boost, once
 
 

@@ -219,13 +219,9 @@ def _drop_question_words(text: str) -> str:
     return " ".join(kept) if kept and len(kept) < len(words) else text
 
 
-def _plain_words(text: str) -> str:
-    return " ".join(w.lower() for w in _WORD.findall(text)[:MAX_WORDS])
-
-
 def plain_words(text: str) -> str:
     """The words of a query without its syntax (operators, wildcards, quotes), lower-cased."""
-    return _plain_words(text)
+    return " ".join(w.lower() for w in _WORD.findall(text)[:MAX_WORDS])
 
 
 def build_query(request: SearchRequest) -> QueryPlan:
@@ -251,7 +247,7 @@ def build_query(request: SearchRequest) -> QueryPlan:
         text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]
         notes.append(f"the query was cut to its first {MAX_QUERY_CHARS:,} characters")
     if len(_WORD.findall(text)) > MAX_WORDS:
-        text = _plain_words(text)
+        text = plain_words(text)
         notes.append(f"the query was cut to its first {MAX_WORDS} words")
     fell_back = False
     parsed: wq.Query | None = _words_query(text)
@@ -269,7 +265,7 @@ def build_query(request: SearchRequest) -> QueryPlan:
                 reason = "the query's syntax could not be read"
     if parsed is None:
         fell_back = True
-        plain = _plain_words(text)
+        plain = plain_words(text)
         notes.append(f"{reason}, so its words were searched: {plain}")
         text = plain
         parsed = _words_query(plain) or _parser().parse(plain, normalize=False)

@@ -95,9 +95,6 @@ class _Generation:
     #: a query term's surface words, and how many index words finding them read
     surfaces: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)
     stored: dict[int, dict[str, Any]] = field(default_factory=dict)
-    vocabulary: dict[str, list[str]] | None = (
-        None  # spelling words by first letter, loaded when needed
-    )
     #: every numbering level and level prefix indexed, read when a level filter is given
     levels: frozenset[str] | None = None
     #: the spelling words and their deletes, built when a query first needs them

@@ -44,8 +44,9 @@ class SpellIndex:
     and its own forms with one or two letters left out, then checked with
     ``edit_distance``. That finds every word one edit away, and the words two edits away
     that need at most one letter left out of them (filing two-letter deletes would find
-    the rest, at 8 times the time and memory: 0.6 s for the CHC site's 12,000 words).
-    Built once per generation, in 0.08 s for the CHC site.
+    the rest, at 8 times the time and memory: 0.6 s more for the CHC site's 12,000
+    words). Built once per generation, when a query first needs it: about 0.15 s for the
+    CHC site (reading its words from the index, 0.08 s of it filing their deletes).
     """
 
     def __init__(self, words: Iterable[str], frequency: Callable[[str], int]) -> None:
