@@ -1263,6 +1263,11 @@ def _learn_section_titles(titles: dict[str, str], stored: dict[str, Any]) -> Non
         titles.setdefault(path, title)
 
 
+def term_text(term: bytes | str) -> str:
+    """A term as Whoosh's lexicon gives it (bytes in fields of raw terms), as text."""
+    return term.decode("utf-8") if isinstance(term, bytes) else str(term)
+
+
 def section_titles(docs: Iterable[dict[str, Any]]) -> dict[str, str]:
     """The title of every section the stored documents name, by section path."""
     titles: dict[str, str] = {}
@@ -1276,14 +1281,11 @@ def spelling_vocabulary(generation: Generation) -> list[tuple[str, int, bool]]:
     ix = open_whoosh(generation)
     try:
         with ix.reader() as reader:
-            title_words = {
-                term.decode("utf-8") if isinstance(term, bytes) else term
-                for term in reader.lexicon(S.SPELL_TITLE)
-            }
+            title_words = {term_text(term) for term in reader.lexicon(S.SPELL_TITLE)}
             counts: dict[str, int] = {}
             for name in (S.SPELL_BODY, S.SPELL_TITLE):
                 for term, info in reader.iter_field(name):
-                    word = term.decode("utf-8") if isinstance(term, bytes) else term
+                    word = term_text(term)
                     counts[word] = max(counts.get(word, 0), info.doc_frequency())
     finally:
         ix.close()

@@ -47,6 +47,7 @@ from .index import (
     open_whoosh,
     query_data,
     stem,
+    term_text,
     word_analysis,
 )
 from .plan import (
@@ -339,7 +340,7 @@ class Searcher:
             if gen.levels is None:
                 lexicon = gen.searcher.reader().lexicon(S.LEVEL_PATH)
                 gen.levels = frozenset(
-                    t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in lexicon
+                    term_text(t) for t in lexicon
                 )
             for raw in request.levels[:MAX_FILTER_NOTES]:
                 value = raw.strip().strip(".")
@@ -414,7 +415,7 @@ class Searcher:
                 return found, len(found), True
             if not len(found) % CHECK_EVERY:
                 check()
-            word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            word = term_text(raw)
             found.append((word, info.doc_frequency()))
         return found, len(found), False
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import schema as S
 from .deadline import NEVER, Deadline
+from .index import term_text
 from .plan import _OPERATORS, _WORD, CHECK_EVERY, FIELD_BOOSTS, QueryPlan, _stems
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def spell_index(gen: _Generation, deadline: Deadline = NEVER) -> SpellIndex:
             for n, term in enumerate(reader.lexicon(fieldname)):
                 if not n % 4096:
                     deadline.check()
-                text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+                text = term_text(term)
                 if text.isalpha():
                     words.add(text)
         gen.spell = SpellIndex(sorted(words), lambda word: spelling_count(gen, word))
