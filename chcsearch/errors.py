@@ -17,6 +17,14 @@ class ChcSearchError(Exception):
     http_status = 500
 
 
+class UsageError(ChcSearchError):
+    """The command line asks for something that cannot be done: a missing or empty query,
+    a bad option value, options that exclude each other. Exit code 2, HTTP 400."""
+
+    exit_code = 2
+    http_status = 400
+
+
 class ConfigError(ChcSearchError):
     """A setting, flag, environment variable or config file value is invalid."""
 
