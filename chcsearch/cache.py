@@ -3,7 +3,10 @@
 An unchanged PDF (same bytes, wherever it lives and whatever it is called)
 is never extracted twice. Entries are gzip-compressed JSON written
 atomically; an unreadable entry is treated as missing. The key includes the
-extractor's settings, so changing them starts a fresh cache.
+extractor's settings, so changing them starts a fresh cache; OCR is the
+exception, since it only adds to what was read without it: an OCR run starts
+from the entry of the same extractor without OCR (``with_key``) and reads
+only the pages that had no text.
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ class ExtractionCache:
         self.extractor_key = extractor_key
         self.folder = root / hashlib.sha1(extractor_key.encode()).hexdigest()[:12]
         self.damaged: list[Path] = []  # entries ignored as unreadable or of the wrong shape
+
+    def with_key(self, extractor_key: str) -> ExtractionCache:
+        """The entries of another extractor key in the same cache folder."""
+        return ExtractionCache(self.root, extractor_key)
 
     def _path(self, sha256: str) -> Path:
         return self.folder / sha256[:2] / f"{sha256}.json.gz"

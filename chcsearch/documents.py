@@ -31,7 +31,7 @@ from .discover import safe_link
 from .levels import ancestor_paths, level_prefixes
 from .model import Document, PageMeta, PdfMeta, Problem, Resource
 from .parse import MAX_TEXT_CHARS, cap_text, title_from_filename, too_large_problem
-from .pdfmeta import clean_title
+from .pdfmeta import boilerplate_reason, clean_title, is_label
 
 if TYPE_CHECKING:
     from .sidecars import ArchiveMetadata
@@ -54,11 +54,15 @@ ASSET_FOLDERS = frozenset(
     }
 )
 
-#: A PDF title shared by this many files of an archive is a series name, not a title.
-SERIES_TITLE_FILES = 3
+#: A cover line that this many files of an archive share names a series, not a report.
+SERIES_TITLE_FILES = 2
 
 _FILE_NAME_TITLE = re.compile(r"^(?:section\s*)?\d+(?:\.\d+)*_\S", re.I)
 _LEVEL_IN_NAME = re.compile(r"^(?:section\s*)?(\d+(?:\.\d+)*)(?=[\s_\-–:.]|$)", re.I)
+# a title that starts like a file name of the archive: "Section 2.9 …", "2.3.1_…"
+_NUMBERED_NAME = re.compile(
+    r"^(?:section\s*(\d+(?:\.\d+)*)|(\d+\.\d+(?:\.\d+)*))(?=[\s_\-–:.]|$)", re.I
+)
 
 
 _SMALL_WORDS = frozenset(
@@ -66,17 +70,186 @@ _SMALL_WORDS = frozenset(
 )
 
 
-def humanize(segment: str) -> str:
+def humanize(segment: str, casing: Mapping[str, str] | None = None) -> str:
     """A folder or slug as a title: ``greater-manchester`` -> ``Greater Manchester``.
 
-    Words already holding capitals (``NHS-data``) are left as written.
+    Words already holding capitals (``NHS-data``) are left as written; a
+    lower-case word found in ``casing`` (``copd`` -> ``COPD``) is written so.
     """
+    casing = casing or {}
     words = segment.replace("-", " ").replace("_", " ").split()
     out = [
-        w if w != w.lower() or (i and w in _SMALL_WORDS) else w[:1].upper() + w[1:]
+        w if w != w.lower() or (i and w in _SMALL_WORDS) else casing.get(w) or w[:1].upper() + w[1:]
         for i, w in enumerate(words)
     ]
     return " ".join(out)
+
+
+def word_casing(texts: Iterable[str]) -> dict[str, str]:
+    """How an archive writes the words it spells with capitals inside (``COPD``,
+    ``GNCR``, ``NETIMIS``, ``eHealth``), by its commonest spelling of each.
+
+    Lines in capitals throughout are shouted, not spelled, and are not counted.
+    """
+    forms: Counter[str] = Counter()
+    for text in texts:
+        letters = [c for c in text if c.isalpha()]
+        if letters and all(c.isupper() for c in letters) and len(text.split()) > 1:
+            continue
+        forms.update(re.findall(r"[^\W\d_]+", text))
+    best: dict[str, tuple[int, str]] = {}
+    for form, count in forms.items():
+        lower = form.lower()
+        if count > best.get(lower, (0, ""))[0]:
+            best[lower] = (count, form)
+    return {
+        lower: form
+        for lower, (_, form) in best.items()
+        if len(form) > 1 and any(c.isupper() for c in form[1:])
+    }
+
+
+def _key_words(text: str) -> list[tuple[str, int]]:
+    """The words of a line as compared between files (case and numbers ignored:
+    "Work stream 1" and "Work stream 3" are one line), each with where it ends."""
+    return [
+        (re.sub(r"\d+", "#", m.group().casefold()), m.end()) for m in re.finditer(r"[^\W_]+", text)
+    ]
+
+
+def _key(text: str) -> str:
+    return " ".join(word for word, _ in _key_words(text))
+
+
+def _agreement(line: str, file_title: str) -> float:
+    """The share of the file name's words (not labels like "final", "report") in the line."""
+    named = {w for w, _ in _key_words(file_title) if len(w) > 2 and not is_label(w)}
+    if len(named) < 2:
+        return 0.0
+    return len(named & {w for w, _ in _key_words(line)}) / len(named)
+
+
+class TitleChooser:
+    """Chooses the titles of an archive's PDFs from what each says about itself.
+
+    Candidates, in order: the metadata title, the first page's largest type,
+    its first line (``PdfMeta.heading``); the first that is neither boilerplate
+    (``pdfmeta.boilerplate_reason``) nor a series line wins, else the file
+    name. A *series line* is one that the covers of ``SERIES_TITLE_FILES`` or
+    more files share ("Connected Health Cities"), one that begins another
+    file's line ("Greater Manchester Connected Health City (GM CHC)"), or a
+    long template line that another file repeats with one word changed. A
+    candidate that starts with a series line loses it ("End of Project Report
+    Clinical Pathway: Epilepsy" -> "Clinical Pathway: Epilepsy"). A metadata
+    title that names another file ("Section 2.9 …" on file 2.2.2) is passed
+    over. Titles still shared by two files fall back to their file names.
+    Nothing is invented: every title is a line of the PDF, its metadata or its
+    file name, or the end of one.
+    """
+
+    def __init__(self, pdfs: Mapping[str, PdfMeta]) -> None:
+        self.pdfs = pdfs
+        self.candidates = {src: self._candidates(src, meta) for src, meta in pdfs.items()}
+        files_of: dict[str, set[str]] = {}
+        begins: dict[str, set[str]] = {}
+        near: dict[tuple[str, ...], set[str]] = {}
+        for src, lines in self.candidates.items():
+            for line in lines:
+                words = [w for w, _ in _key_words(line)]
+                files_of.setdefault(" ".join(words), set()).add(src)
+                for n in range(1, len(words)):
+                    begins.setdefault(" ".join(words[:n]), set()).add(src)
+                if len(words) >= 5:
+                    near.setdefault(tuple(words), set()).add(src)
+                    for i in range(len(words)):
+                        near.setdefault(tuple(words[:i] + words[i + 1 :]), set()).add(src)
+        series = {key for key, files in files_of.items() if len(files) >= SERIES_TITLE_FILES}
+        series |= {
+            key
+            for key, files in files_of.items()
+            if len(key.split()) >= 2 and begins.get(key, set()) - files
+        }
+        for src, lines in self.candidates.items():
+            for line in lines:
+                shape = tuple(w for w, _ in _key_words(line))
+                if len(shape) < 6:
+                    continue
+                shapes = [shape, *(shape[:i] + shape[i + 1 :] for i in range(len(shape)))]
+                if any(near.get(one, set()) - {src} for one in shapes):
+                    series.add(" ".join(shape))
+        self.series = series
+        self.begins = begins
+
+    @staticmethod
+    def _candidates(src_path: str, meta: PdfMeta) -> list[str]:
+        lines = [clean_title(meta.title), *(clean_title(h) for h in meta.heading.splitlines())]
+        own = _LEVEL_IN_NAME.match(posixpath.basename(src_path))
+        out: list[str] = []
+        for line in lines:
+            named = _NUMBERED_NAME.match(line)
+            if named and (not own or own.group(1) != (named.group(1) or named.group(2))):
+                continue  # the name of another file, or a numbered section heading
+            title = title_from_filename(line + ".pdf") if named else line.rstrip(" -–—|")
+            if title and title not in out:
+                out.append(title)
+        return out
+
+    def _without_series(self, line: str) -> str:
+        """The line less a leading series line, or '' when it is all series.
+
+        A series line is cut off the front only where it stands apart: a label
+        ("End of Project Report …"), or followed by punctuation ("CHC NENC: …",
+        "… (GM CHC) …"); "Connected Health Cities Programme: Evaluation" keeps it.
+        So are three or more words followed by punctuation that begin lines of
+        three or more files (a programme's name set on the title's first line).
+        """
+        words = _key_words(line)
+        if _key(line) in self.series:
+            return ""
+        for n in range(len(words) - 1, 0, -1):
+            head, rest = line[: words[n - 1][1]], line[words[n - 1][1] :]
+            key = " ".join(w for w, _ in words[:n])
+            apart = re.match(r"\)|\s*[:–—|-]", rest)
+            if (key in self.series and (is_label(head) or apart)) or (
+                apart and n >= 3 and len(self.begins.get(key, ())) >= 3
+            ):
+                return rest.lstrip(" )").strip(" :;,.–—-|&")
+        return line
+
+    def title(self, src_path: str) -> str:
+        """The title of one PDF (before duplicates are resolved): the first good
+        candidate, or the one its file name agrees with most."""
+        named = title_from_filename(src_path)
+        good: list[str] = []
+        for line in self.candidates.get(src_path, []):
+            rest = self._without_series(line)
+            if rest and not boilerplate_reason(rest) and _key(rest) not in self.series:
+                good.append(rest)
+        if not good:
+            return named
+        best = max(good, key=lambda line: _agreement(line, named))
+        best = best if _agreement(best, named) >= 0.5 else good[0]
+        # a cover line running on past a file name of four or more words into dates
+        # and names: "… Use Cases NWC Consent Workgroup 15 January 2020 Ed Conley, …"
+        # -> "… Use Cases"; a metadata title is the author's word and is kept whole
+        size = len(_key(named).split())
+        if (
+            size >= 4
+            and best != clean_title(self.pdfs[src_path].title)
+            and _key(best).startswith(_key(named) + " ")
+            and re.search(r",|\b(19|20)\d\d\b", best[_key_words(best)[size - 1][1] :])
+        ):
+            return named
+        return best
+
+    def titles(self) -> dict[str, str]:
+        """Every PDF's title; two files never share one unless their names do."""
+        chosen = {src: self.title(src) for src in sorted(self.pdfs)}
+        count = Counter(_key(t) for t in chosen.values())
+        return {
+            src: title if count[_key(title)] < 2 else title_from_filename(src)
+            for src, title in chosen.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -330,37 +503,24 @@ def plan_archive_documents(
 
     Folders are the sections: a file sits in its folder's section, under the
     folder titles as breadcrumb, and is its own result group. Sidecar
-    metadata overrides what a file says about itself; a PDF's title is, in
-    order, its sidecar's, its metadata's, its first line's, its file name's;
-    a metadata title or first line that ``SERIES_TITLE_FILES`` or more PDFs
-    share is passed over (a programme's name on every cover, a template's).
+    metadata overrides what a file says about itself; a PDF's title is its
+    sidecar's, else ``TitleChooser``'s. A folder's title is its ``_meta.yml``
+    ``folder_title``, else its name with words cased as the archive writes
+    them (``copd`` -> ``COPD``, see ``word_casing``).
     """
 
-    def folder_title(path: str) -> str:
-        return metadata.folder_titles.get(path) or humanize(path.rsplit("/", 1)[-1])
-
-    # A title that several PDFs share ("Connected Health Cities", "End of Project
-    # Report") names a series or a template, not the report: look further.
-    def key(text: str) -> str:
-        return " ".join(re.sub(r"\W+", " ", text).casefold().split())
-
-    shared = Counter(
-        text
-        for meta in pdfs.values()
-        for text in {key(clean_title(meta.title)), key(clean_title(meta.heading))}
-        if text
+    titles = TitleChooser(pdfs).titles()
+    casing = word_casing(
+        [title_from_filename(src) for src in (*pages, *pdfs)]
+        + list(titles.values())
+        + [page.title for page in pages.values()]
     )
 
+    def folder_title(path: str) -> str:
+        return metadata.folder_titles.get(path) or humanize(path.rsplit("/", 1)[-1], casing)
+
     def pdf_title(src_path: str, meta: PdfMeta) -> str:
-        for candidate in (clean_title(meta.title), clean_title(meta.heading)):
-            if candidate and shared[key(candidate)] < SERIES_TITLE_FILES:
-                # a title that is a file name: "Section 2.3.1_Information Governance"
-                return (
-                    title_from_filename(candidate + ".pdf")
-                    if _FILE_NAME_TITLE.match(candidate)
-                    else candidate
-                )
-        return title_from_filename(src_path)
+        return titles[src_path]
 
     def place(src_path: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         section = posixpath.dirname(src_path)

@@ -83,7 +83,7 @@ import pdfminer
 from pdfminer import pdfinterp, pdftypes
 from pdfminer.converter import TextConverter
 from pdfminer.data_structures import NumberTree
-from pdfminer.layout import LAParams
+from pdfminer.layout import LAParams, LTChar, LTContainer, LTPage, LTTextLine
 from pdfminer.lzw import LZWDecoder
 from pdfminer.pdfdevice import PDFDevice
 from pdfminer.pdfdocument import PageLabels, PDFDocument, PDFEncryptionError, PDFNoPageLabels
@@ -97,7 +97,16 @@ from pdfminer.utils import MATRIX_IDENTITY, Matrix, choplist, decode_text
 from .cache import ExtractionCache
 from .config import DEFAULT_PDF_MEMORY_MB
 from .model import PdfText, Problem
-from .pdfmeta import META_VERSION, PdfInfo, first_heading, labels_list, merge_info, parse_xmp
+from .pdfmeta import (
+    META_VERSION,
+    PdfInfo,
+    first_heading,
+    labels_list,
+    merge_info,
+    parse_xmp,
+    prominent_lines,
+    title_lines,
+)
 from .repair import REPAIR_VERSION, repair_document
 
 
@@ -700,6 +709,59 @@ def _page_labels(document: PDFDocument, count: int) -> tuple[str, ...]:
         return ()
 
 
+def _layout_runs(ltpage: LTPage) -> list[tuple[str, float, float]]:
+    """The page's lines as ``(text, font size, top)`` runs for ``prominent_lines``;
+    a line set in two sizes gives two runs."""
+    runs: list[tuple[str, float, float]] = []
+    height = (ltpage.y1 - ltpage.y0) or 1.0
+
+    def walk(item: object) -> None:
+        if isinstance(item, LTTextLine):
+            top = (ltpage.y1 - item.y1) / height
+            text, size = "", 0.0
+            for char in item:
+                if not isinstance(char, LTChar):
+                    continue
+                glyph = char.get_text()
+                if glyph.strip() and size and abs(char.size - size) > 0.25:
+                    runs.append((text, size, top))
+                    text = ""
+                if glyph.strip():
+                    size = char.size
+                text += glyph
+            if text.strip():
+                runs.append((text, size, top))
+        elif isinstance(item, LTContainer):
+            for child in item:
+                walk(child)
+
+    walk(ltpage)
+    return runs
+
+
+class _CoverConverter(TextConverter):
+    """Plain text, as TextConverter writes it, noting the font sizes of the first
+    page with words on it in ``cover`` (one page's walk: a cover's title is the
+    largest type on it)."""
+
+    def __init__(
+        self,
+        resources: PDFResourceManager,
+        out: io.StringIO,
+        laparams: LAParams,
+        cover: list[tuple[str, float, float]],
+    ) -> None:
+        super().__init__(resources, out, laparams=laparams)
+        self.cover = cover
+
+    def receive_layout(self, ltpage: LTPage) -> None:
+        super().receive_layout(ltpage)
+        if not self.cover:
+            runs = _layout_runs(ltpage)
+            if any(re.search(r"[^\W\d_]", text) for text, _, _ in runs):
+                self.cover.extend(runs)
+
+
 def _quiet_pdfminer() -> None:
     logging.getLogger("pdfminer").setLevel(logging.CRITICAL + 1)
 
@@ -717,10 +779,11 @@ def _read_pages(
         resources = PDFResourceManager(caching=True)
         out = io.StringIO()
         budget = _FormBudget(stream_cap)
+        cover: list[tuple[str, float, float]] = []
 
         def fresh() -> _BoundedInterpreter:
             return _BoundedInterpreter(
-                resources, TextConverter(resources, out, laparams=_laparams()), budget
+                resources, _CoverConverter(resources, out, _laparams(), cover), budget
             )
 
         interpreter = fresh()
@@ -748,7 +811,7 @@ def _read_pages(
             raise MemoryError
         labels = _page_labels(document, len(pages))
         damage.labels = document.labels_damage
-    return pages, info, labels, failed
+    return pages, replace(info, prominent=prominent_lines(cover)), labels, failed
 
 
 def _has_eof_marker(path: str) -> bool:
@@ -849,12 +912,7 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
             ]
             ocr_problems: list[Problem] = []
             if options.ocr and empty:
-                from .ocr import ocr_pages
-
-                found, ocr_problems = ocr_pages(path, empty)
-                for number, text in found.items():
-                    pages[number - 1] = repair_document([text])[0]
-                empty = [n for n in empty if not _has_words(pages[n - 1])]
+                pages, empty, ocr_problems = _ocr_empty_pages(path, pages, empty)
     except _TimeLimitReached:
         return failure(
             "pdf-timeout",
@@ -956,25 +1014,7 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
                 "keep its page labels.",
             )
         )
-    advice = "" if options.ocr else " Index with --ocr to read them with Tesseract."
-    if pages and len(empty) == len(pages):
-        problems.append(
-            Problem(
-                "pdf-no-text",
-                "",
-                "PDF has no text layer (scanned or image-only); only its title is searchable."
-                + (advice or " OCR found no text either."),
-            )
-        )
-    elif empty:
-        problems.append(
-            Problem(
-                "pdf-pages-no-text",
-                "",
-                f"page(s) {_page_list(empty)} have no text (images only?); they are indexed by title."
-                + advice,
-            )
-        )
+    problems += _no_text_problems(len(pages), empty, ocr=options.ocr)
     return (
         PdfText(
             sha256=sha256,
@@ -986,7 +1026,7 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
             authors=info.authors,
             year=info.year,
             labels=labels,
-            heading=first_heading(pages),
+            heading=title_lines(info.prominent, pages),
         ),
         False,
     )
@@ -1034,6 +1074,123 @@ _LETTERS = re.compile(r"[^\W\d_]{3,}")
 def _has_words(text: str) -> bool:
     """True when a page has real text, not just a running footer (page number, date)."""
     return any(word.lower() not in _MONTHS for word in _LETTERS.findall(text))
+
+
+# ----------------------------------------------------------------------------------------
+# OCR of the pages without text
+
+_NO_TEXT_KINDS = frozenset({"pdf-no-text", "pdf-pages-no-text"})
+
+
+def _ocr_empty_pages(
+    path: str, pages: Sequence[str], empty: Sequence[int]
+) -> tuple[list[str], list[int], list[Problem]]:
+    """Read the pages numbered ``empty`` (1-based) with Tesseract.
+
+    Returns the pages with what OCR found, the pages still without words, and
+    OCR's problems.
+    """
+    from .ocr import ocr_pages
+
+    found, problems = ocr_pages(path, empty)
+    read = list(pages)
+    for number, text in found.items():
+        read[number - 1] = repair_document([text])[0]
+    return read, [n for n in empty if not _has_words(read[n - 1])], problems
+
+
+def _no_text_problems(page_count: int, empty: Sequence[int], *, ocr: bool) -> list[Problem]:
+    """The problem for pages without words: all of them, or some (with OCR's outcome)."""
+    advice = "" if ocr else " Index with --ocr to read them with Tesseract."
+    if page_count and len(empty) == page_count:
+        return [
+            Problem(
+                "pdf-no-text",
+                "",
+                "PDF has no text layer (scanned or image-only); only its title is searchable."
+                + (advice or " OCR found no text either."),
+            )
+        ]
+    if empty:
+        return [
+            Problem(
+                "pdf-pages-no-text",
+                "",
+                f"page(s) {_page_list(empty)} have no text (images only?); they are indexed by title."
+                + advice,
+            )
+        ]
+    return []
+
+
+def _pages_to_ocr(text: PdfText) -> list[int] | None:
+    """The pages of a text read without OCR that an OCR run would read, or ``None``
+    when the text cannot be completed (nothing was read, or pages failed: a full
+    read with OCR leaves failed pages alone, and the entry does not list them all)."""
+    failed_pages = any(
+        p.kind == "pdf-corrupt"
+        and p.message.startswith("page(s) ")
+        and " could not be read" in p.message
+        for p in text.problems
+    )
+    if text.page_count == 0 or failed_pages or len(text.pages) != text.page_count:
+        return None
+    return [n for n, page in enumerate(text.pages, start=1) if not _has_words(page)]
+
+
+def ocr_cached_pdf(
+    path: str, sha256: str, options: ExtractOptions, plain: ExtractionCache
+) -> tuple[PdfText, bool]:
+    """Complete the text of one PDF cached without OCR by reading its pages without
+    text with Tesseract, within the per-file time limit; as ``extract_pdf``
+    otherwise (problems carry an empty ``src_path``; the flag is a time-out).
+
+    The result is what ``extract_pdf`` with OCR gives, but for ``seconds``. On a
+    time-out the cached text is kept, with an ``ocr-failed`` problem. Without a
+    usable entry (it went away) the file is read whole.
+    """
+    start = time.perf_counter()
+    cached = plain.get(sha256, "", timeout=options.timeout)
+    empty = _pages_to_ocr(cached) if cached is not None else None
+    if cached is None or empty is None:
+        return extract_pdf(path, sha256, options)
+    timed_out = False
+    try:
+        with _time_limit(options.timeout):
+            pages, still, problems = _ocr_empty_pages(path, cached.pages, empty)
+    except _TimeLimitReached:
+        timed_out = True
+        pages, still = list(cached.pages), empty
+        problems = [
+            Problem(
+                "ocr-failed",
+                "",
+                f"OCR of page(s) {_page_list(empty)} took longer than {options.timeout:g} s and "
+                "was stopped; they stay without text. Raise the limit with --pdf-timeout.",
+            )
+        ]
+    kept = [p for p in cached.problems if p.kind not in _NO_TEXT_KINDS]
+    return replace(
+        cached,
+        pages=tuple(pages),
+        problems=(*problems, *kept, *_no_text_problems(len(pages), still, ocr=True)),
+        seconds=cached.seconds + time.perf_counter() - start,
+        heading=_heading_after_ocr(cached, pages),
+    ), timed_out
+
+
+def _heading_after_ocr(cached: PdfText, pages: Sequence[str]) -> str:
+    """``title_lines`` of the pages after OCR, from the cached heading.
+
+    The heading is the first page's largest type (not cached apart) and then
+    the first line of text (``first_heading``): only that last line can change.
+    """
+    before = first_heading(cached.pages)
+    if first_heading(pages) == before:
+        return cached.heading
+    lines = cached.heading.split("\n") if cached.heading else []
+    prominent = lines[:-1] if lines and lines[-1] == before else lines
+    return title_lines(prominent, pages)
 
 
 # ----------------------------------------------------------------------------------------
@@ -1164,7 +1321,12 @@ def _readdress(text: PdfText, src_path: str) -> PdfText:
 
 @dataclass(frozen=True)
 class ExtractionReport:
-    """What was learnt of each PDF by content hash, and how many came from the cache.
+    """What was learnt of each PDF by content hash, and how it was learnt.
+
+    Each distinct PDF is counted once: ``extracted`` (read from the file),
+    ``from_cache`` (its text was cached), or ``ocred`` (its text was cached
+    without OCR, and its ``pages_ocred`` pages without text in all were read
+    by OCR now).
 
     ``texts`` hold everything but the page texts (``pages`` is empty), so that
     a large archive's text is never held in memory: it is in the cache, read
@@ -1174,6 +1336,8 @@ class ExtractionReport:
     texts: dict[str, PdfText]
     extracted: int
     from_cache: int
+    ocred: int = 0
+    pages_ocred: int = 0
 
 
 def extract_pdfs(
@@ -1186,8 +1350,10 @@ def extract_pdfs(
 ) -> ExtractionReport:
     """Extract every job's PDF (each distinct content once), using and filling the cache.
 
-    Problems in the returned texts are addressed to the first job's
-    ``src_path`` for that content.
+    With OCR, a PDF whose text is cached without OCR is not read again: only
+    its pages without text are read by OCR (``ocr_cached_pdf``), and the
+    result is cached under the OCR key. Problems in the returned texts are
+    addressed to the first job's ``src_path`` for that content.
     """
     timeout = options.timeout
     texts: dict[str, PdfText] = {}
@@ -1197,18 +1363,9 @@ def extract_pdfs(
     unique = list(first_path.values())
     total = len(unique)
     done = 0
+    plain = cache.with_key(replace(options, ocr=False).key) if options.ocr else None
     missing: list[PdfJob] = []
-    for job in unique:
-        cached = cache.get(job.sha256, job.src_path, timeout=timeout)
-        if cached is None:
-            missing.append(job)
-        else:
-            texts[job.sha256] = replace(cached, pages=())
-            done += 1
-    from_cache = done
-    if on_progress:
-        on_progress(done, total, "")
-    missing.sort(key=lambda j: -j.size)
+    to_ocr: dict[str, int] = {}  # content hash: pages to read by OCR
 
     def finish(job: PdfJob, text: PdfText, timed_out: bool) -> None:
         nonlocal done
@@ -1225,7 +1382,34 @@ def extract_pdfs(
         if on_progress:
             on_progress(done, total, job.src_path)
 
-    pending = list(missing)
+    for job in unique:
+        cached = cache.get(job.sha256, job.src_path, timeout=timeout)
+        if cached is not None:
+            texts[job.sha256] = replace(cached, pages=())
+            done += 1
+            continue
+        base = plain.get(job.sha256, job.src_path, timeout=timeout) if plain else None
+        empty = _pages_to_ocr(base) if base is not None else None
+        if base is None or empty is None:
+            missing.append(job)
+        elif empty:
+            to_ocr[job.sha256] = len(empty)
+        else:  # every page has text: OCR would change nothing
+            finish(job, base, False)
+    from_cache = done
+    if on_progress:
+        on_progress(done, total, "")
+
+    def submit(executor: ProcessPoolExecutor, job: PdfJob) -> Future[tuple[PdfText, bool]]:
+        if plain is not None and job.sha256 in to_ocr:
+            return executor.submit(ocr_cached_pdf, str(job.abs_path), job.sha256, options, plain)
+        return executor.submit(extract_pdf, str(job.abs_path), job.sha256, options)
+
+    # OCR first, most pages first (a page takes seconds), then the largest files first
+    pending = sorted(
+        [*missing, *(job for job in unique if job.sha256 in to_ocr)],
+        key=lambda j: (-to_ocr.get(j.sha256, 0), -j.size),
+    )
     solo = 0  # after a worker died: files to read one per fresh pool, to learn which kills it
     while pending:
         batch, pending = pending, []
@@ -1236,7 +1420,7 @@ def extract_pdfs(
                 job = batch.pop(0)
                 pending = batch
                 solo -= 1
-                future = executor.submit(extract_pdf, str(job.abs_path), job.sha256, options)
+                future = submit(executor, job)
                 processes = _worker_processes(executor)
                 try:
                     finish(job, *future.result())
@@ -1245,8 +1429,7 @@ def extract_pdfs(
                     finish(job, PdfText(job.sha256, 0, (), problems=(problem,)), False)
                 continue
             futures: dict[Future[tuple[PdfText, bool]], PdfJob] = {
-                executor.submit(extract_pdf, str(job.abs_path), job.sha256, options): job
-                for job in batch
+                submit(executor, job): job for job in batch
             }
             try:
                 for future in as_completed(futures):
@@ -1261,4 +1444,10 @@ def extract_pdfs(
             raise
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
-    return ExtractionReport(texts=texts, extracted=total - from_cache, from_cache=from_cache)
+    return ExtractionReport(
+        texts=texts,
+        extracted=len(missing),
+        from_cache=from_cache,
+        ocred=len(to_ocr),
+        pages_ocred=sum(to_ocr.values()),
+    )

@@ -40,6 +40,7 @@ PROBLEM_GROUPS: dict[str, str] = {
     "pdf-pages-no-text": "PDFs or pages with no text",
     "page-no-text": "PDFs or pages with no text",
     "orphan-pdf": "orphan PDFs",
+    "no-documents": "nothing to index",
     "ocr-failed": "PDFs or pages with no text",
     "sidecar-invalid": "metadata sidecars",
     "encoding": "unreadable files",
@@ -191,7 +192,8 @@ class PdfText:
     labels: tuple[str, ...] = ()
     """Printed page labels from the PDF's /PageLabels (``"iv"``, ``"23"``), or empty."""
     heading: str = ""
-    """The first line of the first page with text: the title when metadata has none."""
+    """Title candidates from the first page with text, one per line: its largest
+    type first, then its first line (``pdfmeta.title_lines``)."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,8 @@ class PdfMeta:
     year: int | None = None
     labels: tuple[str, ...] = ()
     heading: str = ""
-    """The first line of the first page with text: the title when metadata has none."""
+    """Title candidates from the first page with text, one per line: its largest
+    type first, then its first line (``pdfmeta.title_lines``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -290,6 +293,11 @@ class BuildSummary:
     seconds: float
     problems: tuple[Problem, ...] = field(default_factory=tuple)
     generation: str = ""
+    pdfs_ocred: int = 0
+    """PDFs whose text was cached without OCR, completed now by OCR of their pages
+    without text (neither extracted nor from the cache)."""
+    pdf_pages_ocred: int = 0
+    """The pages those PDFs had without text, read by OCR in this run."""
 
     @property
     def changed(self) -> bool:

@@ -53,6 +53,8 @@ class PageSpec:
     image_only: bool = False
     vector_ops: int = 0
     font_size: float = 11.0
+    line_sizes: Sequence[float] = ()
+    """A font size per line (a cover's large title); ``font_size`` for lines beyond it."""
     padding: int = 0
     filler: bytes = b" "
 
@@ -85,7 +87,10 @@ def _content(page: PageSpec) -> bytes:
     if page.lines:
         leading = page.font_size * 1.4
         parts.append(f"BT /F1 {page.font_size:g} Tf {leading:g} TL 72 770 Td\n".encode())
-        for line in page.lines:
+        for number, line in enumerate(page.lines):
+            if page.line_sizes:
+                size = page.line_sizes[number] if number < len(page.line_sizes) else page.font_size
+                parts.append(f"/F1 {size:g} Tf {size * 1.4:g} TL\n".encode())
             parts.append(_pdf_string(line) + b" '\n")
         parts.append(b"ET\n")
     return b"".join(parts)

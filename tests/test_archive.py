@@ -160,17 +160,40 @@ def test_titles_come_from_metadata_then_first_line_then_file_name(
     assert titles["quokka-review.pdf"] == "Annual Review of Quokka Habitats"
     # no metadata: the first line
     assert titles["scan-0042.pdf"] == "Wetland Bird Counts"
-    # "Connected Health Cities" on many covers is a series name: the file name is used
+    # "Connected Health Cities" and "End of Project Report" on many covers are a
+    # series and its template: the cover's own line is used, less the template
     assert titles["Section 4.3.1_ Clinical Pathway Epilepsy Final Report.pdf"] == (
-        "Clinical Pathway Epilepsy Final Report"
+        "Clinical Pathway: Epilepsy"
     )
+    # a metadata title that names another file ("Section 2.9 …") gives way to the file name
+    consent = "Designing a Solution to Manage Electronic Consent for Children (MIE paper)"
+    assert titles[f"Section 2.2.2_{consent}.pdf"] == consent
+    # the cover's largest type, not its small first line
+    assert titles["Section 6.3_CONNECTED_BRADFORD_JUNE2019.pdf"] == "Connected Bradford"
 
 
-def test_authors_and_years_come_from_metadata(searcher: Searcher) -> None:
+def test_authors_and_years_come_from_metadata(
+    searcher: Searcher, archive: tuple[Path, Path, BuildSummary]
+) -> None:
     hit = searcher.search("quokka").results[0]
     assert hit.title == "Annual Review of Quokka Habitats"
     assert hit.authors == ("Jane Doe", "John Roe")
     assert hit.year == 2016
+    generation = IndexStore(archive[1]).open_current()
+    authors = {
+        str(d["source"]).rsplit("/", 1)[-1]: tuple(d["authors"] or ())
+        for d in stored_documents(generation, kind="pdf")
+    }
+    # an organisation tag in brackets is dropped; the name is kept as written
+    assert authors["Section 4.2.1_NWC TRE Paper.pdf"] == ("Rushton Michelle",)
+    # a computer account is no author
+    assert authors["Section 5.10.1_NENC CHC communications final report.pdf"] == ()
+    # two people in one field are two authors
+    assert authors["Section 5.9.1_The Connected Patient (Leadgate) Project Report.pdf"] == (
+        "Yan Yiannakou",
+        "Angela Birt",
+        "Dorothy Coe",
+    )
 
 
 def test_sidecars_override_and_bad_ones_are_named(
@@ -247,10 +270,14 @@ def test_bibtex_export_parses_with_pages_and_labels(
     quokka = entries["Annual Review of Quokka Habitats"].fields_dict
     assert quokka["author"].value == "Jane Doe and John Roe"
     assert quokka["year"].value == "2016"
-    assert quokka["pages"].value == "3 (1), 5 (3)"
-    juries = entries["Citizens' juries on sharing health data"].fields_dict
-    assert juries["author"].value == "Malcolm Oswald and Kyle Bozentko"
-    assert re.fullmatch(r"\d+(, \d+)*", juries["pages"].value)
+    assert quokka["pages"].value == "1--6"  # the work's range; what matched is a note
+    assert "Matched pages: 3 (printed 1), 5 (printed 3)" in quokka["note"].value
+    assert "{file:///" in quokka["howpublished"].value  # a folder archive's own files
+    juries = entries["Citizens' juries on sharing health data"]
+    assert juries.key == "oswald2017citizens"
+    assert juries.fields_dict["author"].value == "Malcolm Oswald and Kyle Bozentko"
+    assert re.fullmatch(r"1--\d+", juries.fields_dict["pages"].value)
+    assert "https://example.org/juries.pdf" in juries.fields_dict["howpublished"].value
 
 
 def test_ris_export_parses_with_pages_and_labels(archive: tuple[Path, Path, BuildSummary]) -> None:
@@ -263,8 +290,9 @@ def test_ris_export_parses_with_pages_and_labels(archive: tuple[Path, Path, Buil
     assert quokka["type_of_reference"] == "RPRT"
     assert quokka["authors"] == ["Jane Doe", "John Roe"]
     assert quokka["year"] == "2016"
-    assert (quokka["start_page"], quokka["end_page"]) == ("3", "5")
-    assert "Pages: 3 (1), 5 (3)" in quokka["notes"]
+    assert (quokka["start_page"], quokka["end_page"]) == ("1", "6")
+    assert "Matched pages: 3 (printed 1), 5 (printed 3)" in quokka["notes"]
+    assert quokka["urls"][0].startswith("file:///")
     assert quokka["urls"][0].endswith("quokka-review.pdf#page=3")
     juries = records["Citizens' juries on sharing health data"]
     assert juries["authors"] == ["Malcolm Oswald", "Kyle Bozentko"]
