@@ -28,6 +28,7 @@ import contextlib
 import gzip
 import html
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema as S
-from .errors import ConfigError, IndexWriteError
+from .errors import ConfigError, IndexWriteError, OptionValueError
 from .index import IndexStore, section_titles, spelling_vocabulary, stored_documents
 from .sources import absolute_link, normalize_site_url
 
@@ -224,7 +225,10 @@ def records(docs: Iterable[dict[str, Any]], site_url: str) -> list[Record]:
             int(doc.get(S.PAGE) or 0),
         )
 
-    return [record_of(d, pages.get(str(d.get(S.GROUP) or "")), site_url) for d in sorted(docs, key=order)]
+    return [
+        record_of(d, pages.get(str(d.get(S.GROUP) or "")), site_url)
+        for d in sorted(docs, key=order)
+    ]
 
 
 def vocabulary_words(pairs: Iterable[tuple[str, int, bool]]) -> list[str]:
@@ -395,8 +399,8 @@ def _check_out_dir(out_dir: Path, index_dir: Path) -> Path:
 
 
 def write_bundle(
-    index_dir: Path,
-    out_dir: Path,
+    index_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
     *,
     site_url: str | None = None,
     progress: Progress | None = None,
@@ -410,6 +414,7 @@ def write_bundle(
     leaves the previous bundle as it was.
     """
     started = time.perf_counter()
+    index_dir, out_dir = Path(index_dir), Path(out_dir)
     _pagefind()  # before anything is written
     out = _check_out_dir(out_dir, index_dir)
     generation = IndexStore(index_dir).open_current()
@@ -419,7 +424,7 @@ def write_bundle(
     elif site_url:
         normalized = normalize_site_url(site_url)
         if normalized is None:
-            raise ConfigError(
+            raise OptionValueError(
                 f"--site-url {site_url!r} is not a site's public address; give an http:// or "
                 "https:// address such as https://example.org/reports"
             )
@@ -433,7 +438,9 @@ def write_bundle(
         _remove_stale(out)
         work = Path(tempfile.mkdtemp(prefix=".chcsearch-bundle-", dir=out))
     except OSError as exc:
-        raise IndexWriteError(f"{out_dir}: cannot write the bundle there ({exc.strerror or exc})") from exc
+        raise IndexWriteError(
+            f"{out_dir}: cannot write the bundle there ({exc.strerror or exc})"
+        ) from exc
     try:
         _run(_write_pagefind(found, work, progress))
         static = resources.files("chcsearch") / "static"

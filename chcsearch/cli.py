@@ -3,33 +3,65 @@
 Each command builds a settings object, calls one library function and
 renders the result: results and JSON on stdout, progress, warnings and
 errors on stderr. Errors are ``ChcSearchError``s, turned into a message and
-an exit code in one place (``_handle_errors``); ``--traceback`` re-raises.
+an exit code in one place (``_handle_errors``); ``--traceback``, accepted
+anywhere on the line, re-raises. A command line that cannot be read (an
+unknown option, a missing value) is a usage error, worded by ``run`` in the
+same one-line voice, exit code 2.
+
+Option values that chcsearch checks itself (numbers, choices) are taken as
+text, so that the messages about them are chcsearch's own, the same from the
+fast path (``chcsearch.console``) and from here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import difflib
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator
-from enum import Enum
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .config import resolve_index_dir, resolve_index_settings, resolve_serve_settings
-from .errors import EXIT_CODES, ChcSearchError
+from .console import FORMATS, KINDS, MAX_LIMIT, report_error, split_traceback
+from .errors import EXIT_CODES, ChcSearchError, UsageError
 from .render import bundle_text, problem_line, status_text, summary_text, to_json
+from .results import SORTS
 
 T = TypeVar("T")
 
+
+class _FlagsShowNoType:
+    """Help that shows nothing in the type column of a flag (Typer would print ``<bool>``)."""
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Group(_FlagsShowNoType, TyperGroup):
+    pass
+
+
+class _Command(_FlagsShowNoType, TyperCommand):
+    pass
+
+
 app = typer.Typer(
     name="chcsearch",
+    cls=_Group,
     help=(
         "Full-text search for report-heavy websites and archives of PDF reports.\n\n"
         "Example: chcsearch index content --index index"
@@ -39,18 +71,37 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_CODES.items()),
 )
+_TRACEBACK = "chcsearch.traceback"
 
 
+def _traceback(ctx: typer.Context, value: bool) -> None:
+    if value:
+        ctx.meta[_TRACEBACK] = True
+
+
+#: ``--traceback``, as the app and every command take it (wherever it stands on the line).
+TracebackOption = Annotated[
+    bool,
+    typer.Option(
+        "--traceback",
+        callback=_traceback,
+        expose_value=False,
+        help="On an error, show the full Python traceback.",
+    ),
+]
 #: ``--index``, as every command takes it.
 IndexOption = Annotated[
     Path | None,
-    typer.Option("--index", help="Index folder. Default: ./index or CHCSEARCH_INDEX."),
+    typer.Option(
+        "--index", metavar="DIR", help="Index folder. Default: ./index or CHCSEARCH_INDEX."
+    ),
 ]
 #: ``--site-url``, as ``serve`` and ``bundle`` take it.
 SiteUrlOption = Annotated[
     str | None,
     typer.Option(
         "--site-url",
+        metavar="URL",
         help="The site's public address that result links start with, e.g. https://example.org "
         "\\[CHCSEARCH_SITE_URL, else the site's own url/baseURL if indexed, else paths].",
     ),
@@ -69,47 +120,17 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    bibtex = "bibtex"
-    ris = "ris"
-    trec = "trec"
-
-
-class Sort(str, Enum):
-    relevance = "relevance"
-    date = "date"
-    by_title = "title"  # a member named ``title`` would shadow str.title
-
-
-class Extractor(str, Enum):
-    pdfminer = "pdfminer"
-    pdfium = "pdfium"
-
-
-class Kind(str, Enum):
-    page = "page"
-    pdf = "pdf"
-
-
 @app.callback()
 def _main(
-    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
-    traceback: Annotated[
-        bool, typer.Option("--traceback", help="On an error, show the full Python traceback.")
-    ] = False,
+    traceback: TracebackOption = False,
 ) -> None:
     """Full-text search for report-heavy websites and archives of PDF reports."""
-    ctx.obj = {"traceback": traceback}
 
 
 def _handle_errors(
@@ -118,12 +139,12 @@ def _handle_errors(
     interrupted: str = "interrupted; the index was left as it was before this run.",
 ) -> T:
     """Run a command's work; the one place where errors become messages and exit codes."""
-    debug = bool((ctx.find_root().obj or {}).get("traceback"))
+    debug = bool(ctx.meta.get(_TRACEBACK))
     console = _stderr()
     try:
         return work()
     except ChcSearchError as exc:
-        if debug:
+        if debug and not isinstance(exc, UsageError):  # a usage error is not the code's fault
             raise
         console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
@@ -177,13 +198,16 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
         yield update
 
 
-@app.command("index")
+@app.command("index", cls=_Command)
 def index_command(
     ctx: typer.Context,
     site: Annotated[
         Path | None,
         typer.Argument(
-            help="Site (Jekyll, Hugo) or plain folder of reports to index. Default: ./content or CHCSEARCH_SITE."
+            metavar="DIR",
+            help="Site (Jekyll, Hugo) or plain folder of reports to index. "
+            "Default: ./content or CHCSEARCH_SITE.",
+            show_default=False,
         ),
     ] = None,
     index: IndexOption = None,
@@ -194,39 +218,53 @@ def index_command(
         ),
     ] = False,
     jobs: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            "--jobs", "-j", min=0, help="PDF extraction processes; 0 = all cores (default)."
+            "--jobs",
+            "-j",
+            metavar="N",
+            help="PDF extraction processes; 0 = all cores (default).",
         ),
     ] = None,
     pdf_timeout: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--pdf-timeout",
-            help="Seconds one PDF may take before it is skipped, 0.1 to 86400 [300].",
+            metavar="SECONDS",
+            help="Seconds one PDF may take before it is skipped, 0.1 to 86400 \\[300].",
         ),
     ] = None,
     pdf_memory: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             "--pdf-memory",
-            min=0,
-            help="Megabytes one PDF's reader process may use before the PDF is skipped; "
-            "0 = no limit [512].",
+            metavar="MB",
+            help="Megabytes one PDF's reader process may use before the PDF is skipped, "
+            "at least 64; 0 = no limit \\[512].",
         ),
     ] = None,
     generator: Annotated[
         str | None,
-        typer.Option("--generator", help="Site generator: auto, jekyll, hugo or folder [auto]."),
+        typer.Option(
+            "--generator",
+            metavar="NAME",
+            help="Site generator: auto, jekyll, hugo or folder \\[auto].",
+        ),
     ] = None,
     cache_dir: Annotated[
         Path | None,
-        typer.Option("--cache-dir", help="Folder for extracted PDF text. Default: INDEX/cache."),
+        typer.Option(
+            "--cache-dir",
+            metavar="DIR",
+            help="Folder for extracted PDF text. Default: INDEX/cache.",
+        ),
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", help="Settings file (TOML). Default: ./chcsearch.toml if present."
+            "--config",
+            metavar="FILE",
+            help="Settings file (TOML). Default: ./chcsearch.toml if present.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -234,9 +272,10 @@ def index_command(
         bool, typer.Option("--quiet", "-q", help="No progress bar or warnings on stderr.")
     ] = False,
     extractor: Annotated[
-        Extractor | None,
+        str | None,
         typer.Option(
             "--extractor",
+            metavar="NAME",
             help="PDF text: pdfminer or pdfium (needs chcsearch\\[pdfium]). "
             "Default: as the index was built, else pdfminer.",
         ),
@@ -251,9 +290,13 @@ def index_command(
     collection: Annotated[
         str | None,
         typer.Option(
-            "--collection", "-c", help="Index into this named collection (CHCSEARCH_HOME)."
+            "--collection",
+            "-c",
+            metavar="NAME",
+            help="Index into this named collection (CHCSEARCH_HOME).",
         ),
     ] = None,
+    traceback: TracebackOption = False,
 ) -> None:
     """Index a site, or a folder of reports (PDF, Markdown, text); only changes are read again.
 
@@ -272,7 +315,7 @@ def index_command(
                 "generator": generator,
                 "cache_dir": cache_dir,
                 "rebuild": rebuild,
-                "extractor": extractor.value if extractor else None,
+                "extractor": extractor,
                 "ocr": ocr,
                 "collection": collection,
             },
@@ -294,14 +337,16 @@ def index_command(
     _handle_errors(ctx, work)
 
 
-@app.command("status")
+@app.command("status", cls=_Command)
 def status_command(
     ctx: typer.Context,
     index: IndexOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
     collection: Annotated[
         str | None,
-        typer.Option("--collection", "-c", help="A named collection instead of --index."),
+        typer.Option(
+            "--collection", "-c", metavar="NAME", help="A named collection instead of --index."
+        ),
     ] = None,
     verify: Annotated[
         bool,
@@ -310,6 +355,7 @@ def status_command(
             help="Check every index file against its recorded checksum (exit 4 if damaged).",
         ),
     ] = False,
+    traceback: TracebackOption = False,
 ) -> None:
     """Show what is indexed: source, last run, counts, schema version and warnings.
 
@@ -336,32 +382,52 @@ def status_command(
     _handle_errors(ctx, work)
 
 
-@app.command("query")
+@app.command("query", cls=_Command)
 def query_command(
     ctx: typer.Context,
     text: Annotated[
         str | None,
-        typer.Argument(help="What to search for (see the query language in the README)."),
+        typer.Argument(
+            metavar="TEXT",
+            help="What to search for (see the query language in the README).",
+            show_default=False,
+        ),
     ] = None,
     index: IndexOption = None,
     section: Annotated[
         list[str] | None,
-        typer.Option("--section", help="Keep this section subtree (repeat for any of several)."),
+        typer.Option(
+            "--section",
+            metavar="SECTION",
+            help="Keep this section subtree (repeat for any of several).",
+        ),
     ] = None,
     level: Annotated[
         list[str] | None,
-        typer.Option("--level", help="Keep this numbering subtree, e.g. 2.5 (repeatable)."),
+        typer.Option(
+            "--level", metavar="LEVEL", help="Keep this numbering subtree, e.g. 2.5 (repeatable)."
+        ),
     ] = None,
     kind: Annotated[
-        list[Kind] | None, typer.Option("--kind", help="Keep only pages or PDF pages (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--kind", metavar="|".join(KINDS), help="Keep only pages or PDF pages (repeatable)."
+        ),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=1000, help="Results per page (1 to 1,000).")
-    ] = 10,
-    page: Annotated[int, typer.Option("--page", min=1, help="Page of results.")] = 1,
+        str,
+        typer.Option("--limit", "-n", metavar="N", help=f"Results per page, 1 to {MAX_LIMIT:,}."),
+    ] = "10",
+    page: Annotated[str, typer.Option("--page", metavar="N", help="Page of results.")] = "1",
     output: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.text,
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="|".join(FORMATS),
+            help="Output format \\[text; jsonl with --batch, which can also write csv or trec].",
+        ),
+    ] = None,
     explain: Annotated[
         bool,
         typer.Option("--explain", help="Show the parsed query, filters and each score's parts."),
@@ -375,72 +441,97 @@ def query_command(
     batch: Annotated[
         Path | None,
         typer.Option(
-            "--batch", help="Run one query per line of FILE ('id<TAB>query' allowed; - for stdin)."
+            "--batch",
+            metavar="FILE",
+            help="Run one query per line of FILE ('id<TAB>query' allowed; - for stdin).",
         ),
     ] = None,
     author: Annotated[
         list[str] | None,
-        typer.Option("--author", help="Keep documents by this author (repeatable)."),
+        typer.Option(
+            "--author", metavar="NAME", help="Keep documents by this author (repeatable)."
+        ),
     ] = None,
     year: Annotated[
-        str | None, typer.Option("--year", help="Keep a year or a range: 2019, 2018..2020, 2018..")
+        str | None,
+        typer.Option(
+            "--year",
+            metavar="YEAR[..YEAR]",
+            help="Keep a year or a range: 2019, 2018..2020, 2018.. or ..2020.",
+        ),
     ] = None,
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", help="Keep documents with this tag (repeatable).")
+        list[str] | None,
+        typer.Option("--tag", metavar="TAG", help="Keep documents with this tag (repeatable)."),
     ] = None,
     sort: Annotated[
-        Sort, typer.Option("--sort", help="Order by relevance, date (newest first) or title.")
-    ] = Sort.relevance,
+        str,
+        typer.Option(
+            "--sort",
+            metavar="|".join(SORTS),
+            help="Order by relevance, date (newest first) or title.",
+        ),
+    ] = "relevance",
     no_correct: Annotated[
         bool,
-        typer.Option(
-            "--no-correct", help="Search the words as typed: no spelling correction."
-        ),
+        typer.Option("--no-correct", help="Search the words as typed: no spelling correction."),
     ] = False,
     collection: Annotated[
         list[str] | None,
         typer.Option(
-            "--collection", "-c", help="Search this named collection; repeat for several."
+            "--collection",
+            "-c",
+            metavar="NAME",
+            help="Search this named collection; repeat for several.",
         ),
     ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            metavar="URL",
+            help="Absolute URL that citation exports (bibtex, ris) put before each result's "
+            "path; default: file:// URIs for a folder archive.",
+        ),
+    ] = None,
+    traceback: TracebackOption = False,
 ) -> None:
     """Search the index: ranked, grouped by page, with snippets and section facets.
 
     Example: chcsearch query "technical infrastructure" --section north-west-coast
     """
-    from .console import run_query, stdout_colour
+    from .console import run_query_line
 
     def work() -> None:
-        run_query(
+        run_query_line(
             text=text,
             index=index,
             sections=section or (),
             levels=level or (),
-            kinds=[k.value for k in kind or ()],
+            kinds=kind or (),
             limit=limit,
             page=page,
-            output=output.value,
+            output=output,
             explain=explain,
             flat=flat,
             batch=batch,
-            out=sys.stdout,
-            stdin=sys.stdin,
-            colour=stdout_colour(),
             authors=author or (),
             years=year,
             tags=tag or (),
-            sort=sort.value,
+            sort=sort,
             collections=collection or (),
             correct=not no_correct,
+            base_url=base_url,
         )
 
     _handle_errors(ctx, work)
 
 
-@app.command("collections")
+@app.command("collections", cls=_Command)
 def collections_command(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    traceback: TracebackOption = False,
 ) -> None:
     """List the named collections under CHCSEARCH_HOME with their counts.
 
@@ -468,12 +559,13 @@ def collections_command(
     _handle_errors(ctx, work)
 
 
-@app.command("bundle")
+@app.command("bundle", cls=_Command)
 def bundle_command(
     ctx: typer.Context,
     out_dir: Annotated[
         Path,
         typer.Argument(
+            metavar="DIR",
             help="Folder to write the static search bundle to, e.g. _site/search.",
             show_default=False,
         ),
@@ -483,8 +575,11 @@ def bundle_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     collection: Annotated[
         str | None,
-        typer.Option("--collection", "-c", help="Bundle a named collection, not --index."),
+        typer.Option(
+            "--collection", "-c", metavar="NAME", help="Bundle a named collection, not --index."
+        ),
     ] = None,
+    traceback: TracebackOption = False,
 ) -> None:
     """Write a static search bundle (Pagefind) that any static host serves: no service needed.
 
@@ -507,47 +602,58 @@ def bundle_command(
     _handle_errors(ctx, work, "interrupted; the previous bundle there was left as it was.")
 
 
-@app.command("serve")
+@app.command("serve", cls=_Command)
 def serve_command(
     ctx: typer.Context,
     index: IndexOption = None,
     host: Annotated[
-        str | None, typer.Option("--host", help="Address to listen on [127.0.0.1].")
+        str | None,
+        typer.Option("--host", metavar="ADDRESS", help="Address to listen on \\[127.0.0.1]."),
     ] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port to listen on [8000].")] = None,
+    port: Annotated[
+        str | None, typer.Option("--port", metavar="N", help="Port to listen on \\[8000].")
+    ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Server processes, e.g. one per core [1].")
+        str | None,
+        typer.Option("--workers", metavar="N", help="Server processes, e.g. one per core \\[1]."),
     ] = None,
     cors_origin: Annotated[
         list[str] | None,
         typer.Option(
             "--cors-origin",
+            metavar="URL",
             help="A web origin allowed to call the API, e.g. https://example.org (repeatable).",
         ),
     ] = None,
     time_limit: Annotated[
-        float | None,
+        str | None,
         typer.Option(
-            "--time-limit", help="Seconds one search may take before a 503, 0.01 to 60 [2]."
+            "--time-limit",
+            metavar="SECONDS",
+            help="Seconds one search may take before a 503, 0.01 to 60 \\[2].",
         ),
     ] = None,
     max_queue: Annotated[
-        int | None,
-        typer.Option("--max-queue", help="Searches that may wait; more get a 503 [64]."),
+        str | None,
+        typer.Option(
+            "--max-queue", metavar="N", help="Searches that may wait; more get a 503 \\[64]."
+        ),
     ] = None,
     frame_ancestors: Annotated[
         list[str] | None,
         typer.Option(
             "--frame-ancestors",
-            help="Who may frame the pages: none, self or an origin (repeatable) [none].",
+            metavar="SOURCE",
+            help="Who may frame the pages: none, self or an origin (repeatable) \\[none].",
         ),
     ] = None,
     idle_timeout: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--idle-timeout",
+            metavar="SECONDS",
             help="Seconds a connection may sit idle, take to send a request or leave an "
-            "answer untaken, 0.1 to 300 [5].",
+            "answer untaken, 0.1 to 300 \\[5].",
         ),
     ] = None,
     site_url: SiteUrlOption = None,
@@ -557,13 +663,18 @@ def serve_command(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", help="Settings file (TOML). Default: ./chcsearch.toml if present."
+            "--config",
+            metavar="FILE",
+            help="Settings file (TOML). Default: ./chcsearch.toml if present.",
         ),
     ] = None,
     collection: Annotated[
         str | None,
-        typer.Option("--collection", "-c", help="Serve a named collection, not --index."),
+        typer.Option(
+            "--collection", "-c", metavar="NAME", help="Serve a named collection, not --index."
+        ),
     ] = None,
+    traceback: TracebackOption = False,
 ) -> None:
     """Serve the JSON API, the search box and a search page over HTTP (read-only).
 
@@ -613,6 +724,127 @@ def serve_command(
             uvicorn.run(create_app(settings), **options)
 
     _handle_errors(ctx, work)
+
+
+def _example(command: Any) -> str:
+    """The first ``Example:`` line of a command's help, or ``""``."""
+    match = re.search(r"^\s*(Example: .+)$", getattr(command, "help", None) or "", re.MULTILINE)
+    return match.group(1).strip() if match else ""
+
+
+def _option_names(command: Any) -> list[str]:
+    names = [o for p in command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")]
+    return [*names, "--help", "-h"]
+
+
+def _command_word(group: Any, argv: Sequence[str]) -> str | None:
+    """The word of ``argv`` that names the command, or None when the line names none (or
+    starts with an option of no command, which the parser then explains)."""
+    words, _ = split_traceback(argv)
+    own = set(_option_names(group))
+    for word in words:
+        if word == "--" or (word.startswith("-") and word not in own):
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def usage_message(exc: Any, group: Any, argv: Sequence[str]) -> str:
+    """A command line the parser could not read, in chcsearch's words: what is wrong, and
+    an example or where to look (one line, for ``error: ...``)."""
+    errors = sys.modules[typer.BadParameter.__module__]  # click's exceptions, or Typer's copy
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        command, path = ctx.command, ctx.command_path
+    else:  # the option parser's errors come without the command they were met in
+        word = _command_word(group, argv)
+        command = group.commands.get(word, group) if word else group
+        path = f"chcsearch {word}" if command is not group else "chcsearch"
+    hint = _example(command) or f"See: {path} --help"
+    if isinstance(exc, errors.NoSuchOption):
+        name = str(exc.option_name)
+        close = difflib.get_close_matches(name, _option_names(command), n=1)
+        if close:
+            return f"{path} has no option {name}; did you mean {close[0]}? See: {path} --help"
+        owners = [
+            cmd
+            for cmd, sub in getattr(command, "commands", {}).items()
+            if name in _option_names(sub)
+        ]
+        if owners:
+            named = next((word for word in argv if word in owners), owners[0])
+            return (
+                f"{path} has no option {name}; give it after the command, e.g. "
+                f"{path} {named} {name} ..."
+            )
+        return f"{path} has no option {name}. See: {path} --help"
+    if isinstance(exc, errors.MissingParameter) and exc.param is not None:
+        param = exc.param
+        what = param.metavar or (param.opts[0] if param.opts else param.name)
+        about = (getattr(param, "help", None) or "").rstrip(".")
+        about = f" ({about[:1].lower()}{about[1:]})" if about else ""
+        return f"{path} needs {what}{about}. {hint}"
+    if isinstance(exc, errors.BadOptionUsage):
+        name = str(exc.option_name)
+        param = next((p for p in command.params if name in (*p.opts, *p.secondary_opts)), None)
+        if param is not None and getattr(param, "is_flag", False):
+            return f"{name} is a flag and takes no value. {hint}"
+        value = f" ({param.metavar})" if param is not None and param.metavar else ""
+        return f"{name} needs a value{value}. {hint}"
+    if isinstance(exc, errors.BadParameter):
+        name = exc.param_hint or (exc.param.opts[0] if exc.param is not None else "a value")
+        return f"{name}: {str(exc.message).rstrip('.')}. {hint}"
+    extra = re.search(r"unexpected extra argument(?:s|\(s\))? \((.*)\)", str(exc.message))
+    if extra:
+        if path == "chcsearch query":
+            return (
+                f"{path} takes one TEXT, not also {extra.group(1)!r}; put a query of several "
+                'words in quotes, e.g. chcsearch query "asthma nurse"'
+            )
+        return f"{path} does not take {extra.group(1)!r}. {hint}"
+    message = str(exc.message).rstrip(".")
+    return f"{message[:1].lower()}{message[1:]}. {hint}"
+
+
+def _unknown_command(group: Any, argv: Sequence[str]) -> str | None:
+    """The message for a command word that names no command (before anything is parsed)."""
+    name = _command_word(group, argv)
+    if name is None or name in group.commands:
+        return None
+    commands = list(group.commands)
+    close = difflib.get_close_matches(name, commands, n=1)
+    guess = f"did you mean {close[0]}? The" if close else "the"
+    return f"chcsearch has no command {name!r}; {guess} commands are: {', '.join(commands)}."
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the ``chcsearch`` command line ``argv``; return its exit code.
+
+    Errors while reading the line (an unknown command or option, a missing value) are
+    usage errors: one ``error:`` line on stderr and exit code 2, like every other error.
+    """
+    errors = sys.modules[typer.BadParameter.__module__]
+    group = typer.main.get_command(app)
+    unknown = _unknown_command(group, argv)
+    if unknown:
+        report_error(f"error: {unknown}")
+        return 2
+    try:
+        code = group.main(args=list(argv), prog_name="chcsearch", standalone_mode=False)
+    except errors.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain ``chcsearch``: the help
+            if exc.format_message().strip():  # (newer Typers have printed it already)
+                typer.echo(exc.format_message(), err=True)
+            return 2
+        report_error(f"error: {usage_message(exc, group, argv)}")
+        return 2
+    except errors.ClickException as exc:
+        report_error(f"error: {exc.format_message()}")
+        return int(exc.exit_code)
+    except typer.Abort:
+        return 1
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, OptionValueError
 
 GENERATORS = ("auto", "jekyll", "hugo", "folder")
 EXTRACTORS = ("pdfminer", "pdfium")
@@ -33,6 +33,8 @@ SECONDS_LIMITS = {
     "idle_timeout": (0.1, 300.0),
     "pdf_timeout": (0.1, 86_400.0),
 }
+#: A path as the Python API takes it: text or any ``os.PathLike``.
+StrPath = str | os.PathLike[str]
 #: A number of seconds as text: ASCII digits, plain decimal or exponent notation
 #: (not "1_0", "٣", "0x10", "inf" or "nan", which Python's float() would read or try).
 _SECONDS_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -50,7 +52,8 @@ class IndexSettings:
     ``ocr`` reads pages with no text layer with Tesseract; ``None`` for
     either means "as the existing index was built" (a new index: pdfminer,
     no OCR). ``cache_dir`` holds extracted PDF text keyed by content hash; it
-    lives beside the index generations so that a rebuild reuses it.
+    lives beside the index generations so that a rebuild reuses it. The three
+    paths may be given as text or any ``os.PathLike``; they are kept as ``Path``.
     """
 
     site: Path
@@ -63,6 +66,10 @@ class IndexSettings:
     rebuild: bool = False
     extractor: str | None = None
     ocr: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("site", "index_dir", "cache_dir"):
+            object.__setattr__(self, name, Path(getattr(self, name)))
 
 
 # name -> (environment variable, kind)
@@ -89,13 +96,18 @@ _KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+def normal_path(path: str | os.PathLike[str], base: str | os.PathLike[str] | None = None) -> Path:
+    """``path`` (relative to ``base`` when not absolute) with ``.`` and ``..`` worked out,
+    as a shell does, without following symlinks: ``/a/project/../shared`` is ``/a/shared``."""
+    return Path(os.path.normpath(Path(base, path) if base is not None else Path(path)))
+
+
 def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
     """Check and convert one raw setting; ``origin`` names where it came from."""
     if kind == "path":
         if not isinstance(raw, (str, os.PathLike)) or not str(raw).strip():
             raise ConfigError(f"{origin}: {name} must be a folder path, got {raw!r}.")
-        path = Path(str(raw)).expanduser()
-        return path if path.is_absolute() else base / path
+        return normal_path(Path(os.fspath(raw)).expanduser(), base)
     if kind in ("generator", "extractor"):
         value = str(raw).strip().lower()
         known = GENERATORS if kind == "generator" else EXTRACTORS
@@ -239,9 +251,10 @@ def _layered(
     flags: Mapping[str, Any],
     *,
     env: Mapping[str, str],
-    cwd: Path,
-    config_path: Path | None,
+    cwd: StrPath,
+    config_path: StrPath | None,
 ) -> dict[str, Any]:
+    cwd = normal_path(cwd)
     values: dict[str, Any] = {
         "site": cwd / DEFAULT_SITE,
         "index": cwd / DEFAULT_INDEX,
@@ -268,6 +281,7 @@ def _layered(
     if config_path is None and (cwd / CONFIG_FILE_NAME).is_file():
         config_path = cwd / CONFIG_FILE_NAME
     if config_path is not None:
+        config_path = normal_path(config_path, cwd)
         for name, raw in read_config_file(config_path).items():
             kind = _KEYS[name][1]
             values[name] = _convert(name, kind, raw, str(config_path), config_path.parent)
@@ -279,15 +293,21 @@ def _layered(
         from .named import collection_dir
 
         if flags.get("index") is not None:
-            raise ConfigError("give --index or --collection, not both.")
-        values["index"] = collection_dir(str(collection), env)
+            raise OptionValueError("give --index or --collection, not both.")
+        try:
+            values["index"] = collection_dir(str(collection), env)
+        except ConfigError as exc:
+            raise OptionValueError(f"option --collection: {exc}") from None
     for name, raw in flags.items():
         if name == "collection" or raw is None or raw in ((), []) or name == "rebuild":
             continue
         if name not in _KEYS:
             raise AssertionError(f"unknown flag {name}")  # pragma: no cover
         origin = "option --" + {"cors_origins": "cors-origin"}.get(name, name.replace("_", "-"))
-        values[name] = _convert(name, _KEYS[name][1], raw, origin, cwd)
+        try:
+            values[name] = _convert(name, _KEYS[name][1], raw, origin, cwd)
+        except ConfigError as exc:  # a bad flag is a usage error (exit 2), not bad input
+            raise OptionValueError(str(exc)) from None
     return values
 
 
@@ -295,8 +315,8 @@ def resolve_index_settings(
     flags: Mapping[str, Any],
     *,
     env: Mapping[str, str],
-    cwd: Path,
-    config_path: Path | None = None,
+    cwd: StrPath,
+    config_path: StrPath | None = None,
     cpu_count: int | None = None,
 ) -> IndexSettings:
     """Merge defaults, config file, environment and flags into ``IndexSettings``.
@@ -322,11 +342,11 @@ def resolve_index_settings(
 
 
 def resolve_index_dir(
-    flag: Path | None,
+    flag: StrPath | None,
     *,
     env: Mapping[str, str],
-    cwd: Path,
-    config_path: Path | None = None,
+    cwd: StrPath,
+    config_path: StrPath | None = None,
     collection: str | None = None,
 ) -> Path:
     """The index folder for commands that only read it, layered the same way."""
@@ -368,13 +388,16 @@ class ServeSettings:
     idle_timeout: float = 5.0
     site_url: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+
 
 def resolve_serve_settings(
     flags: Mapping[str, Any],
     *,
     env: Mapping[str, str],
-    cwd: Path,
-    config_path: Path | None = None,
+    cwd: StrPath,
+    config_path: StrPath | None = None,
 ) -> ServeSettings:
     """Merge defaults, config file (``[serve]``), environment and flags into ``ServeSettings``."""
     values = _layered(flags, env=env, cwd=cwd, config_path=config_path)

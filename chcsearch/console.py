@@ -6,7 +6,8 @@ to import, which alone is most of a whole query. ``main`` reads a plain
 ``query`` command line with ``argparse`` (same options, checked by a test
 against the Typer command) and runs it without importing Typer; anything
 else — other commands, ``--help``, completion, an option it cannot read —
-goes to the Typer app, which also prints the usage errors.
+goes to the Typer app. Both check a query line with the same functions
+(``check_query_line``), so a usage error reads the same whichever path met it.
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import ChcSearchError, ConfigError, QueryRefusedError
+from .errors import ChcSearchError, ConfigError, OptionValueError, QueryRefusedError, UsageError
 from .results import SORTS
 
 FORMATS = ("text", "json", "jsonl", "csv", "bibtex", "ris", "trec")
 KINDS = ("page", "pdf")
+#: The most results one page of ``chcsearch query`` may hold.
+MAX_LIMIT = 1000
+_EXAMPLE = "chcsearch query stroke"
 
 
 def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
@@ -49,18 +54,177 @@ def parse_years(raw: str | None) -> tuple[int, int] | None:
     """``2019`` or ``2018..2020`` (either end may be left open) as an inclusive range."""
     if raw is None or not raw.strip():
         return None
-    match = re.fullmatch(r"\s*(\d{4})?\s*(\.\.)?\s*(\d{4})?\s*", raw)
+    match = re.fullmatch(r"\s*(\d{4})?\s*(\.\.)?\s*(\d{4})?\s*", raw, re.ASCII)
     if (
         not match
         or not (match.group(1) or match.group(3))
         or (not match.group(2) and match.group(3))
     ):
-        raise ConfigError(f"--year must be YEAR or FROM..TO, e.g. 2019 or 2018..2020, got {raw!r}.")
+        raise UsageError(
+            f"--year {raw!r} is not a year or a range of years; write YEAR, FROM..TO, FROM.. "
+            f"or ..TO. Example: {_EXAMPLE} --year 2018..2020"
+        )
     low = int(match.group(1)) if match.group(1) else 0
     high = int(match.group(3)) if match.group(3) else (9999 if match.group(2) else low)
     if low > high:
-        raise ConfigError(f"--year {raw!r} runs backwards; write the earlier year first.")
+        raise UsageError(
+            f"--year {raw!r} runs backwards; write the earlier year first, e.g. --year "
+            f"{high}..{low}."
+        )
     return low, high
+
+
+def _one_of(option: str, value: str, known: Sequence[str]) -> str:
+    if value not in known:
+        raise UsageError(
+            f"{option} {value!r} is not one of: {', '.join(known)}. "
+            f"Example: {_EXAMPLE} {option} {known[-1]}"
+        )
+    return value
+
+
+def _whole_number(option: str, value: str | int, least: int, most: int | None, example: int) -> int:
+    text = str(value).strip()
+    number = int(text) if text.isascii() and text.isdigit() else least - 1
+    if number < least or (most is not None and number > most):
+        span = f"from {least:,} to {most:,}" if most is not None else f"of {least:,} or more"
+        raise UsageError(
+            f"{option} {value!r} is not a whole number {span}. "
+            f"Example: {_EXAMPLE} {option} {example}"
+        )
+    return number
+
+
+def _absolute_url(option: str, value: str | None) -> str | None:
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if not parts.scheme or not (parts.netloc or parts.scheme == "file") or parts.query:
+        raise UsageError(
+            f"{option} {value!r} is not an absolute URL; give one such as "
+            f"https://example.org/reports/. Example: {_EXAMPLE} -f bibtex {option} "
+            "https://example.org/reports/"
+        )
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class QueryValues:
+    """The checked values of a ``chcsearch query`` line that were typed as text."""
+
+    kinds: tuple[str, ...]
+    limit: int
+    page: int
+    output: str | None
+    sort: str
+    base_url: str | None
+
+
+def check_query_line(
+    *,
+    text: str | None,
+    batch: Path | None,
+    index: Path | None,
+    kinds: Sequence[str],
+    limit: str | int,
+    page: str | int,
+    output: str | None,
+    years: str | None,
+    sort: str,
+    collections: Sequence[str],
+    base_url: str | None,
+) -> QueryValues:
+    """Check the values of a ``chcsearch query`` line as typed, before any index is opened:
+    ``UsageError`` (exit 2) for what cannot be asked."""
+    from .named import collection_dir
+
+    if text is None and batch is None:
+        raise UsageError(
+            f"give a query TEXT, or --batch FILE with one query a line. Example: {_EXAMPLE}"
+        )
+    if text is not None and batch is not None:
+        raise UsageError("give a query TEXT, or --batch FILE with one query a line (not both).")
+    if text is not None and not text.strip():
+        raise UsageError(f"the query is empty; give the words to search for. Example: {_EXAMPLE}")
+    if collections and index is not None:
+        raise UsageError("give --index or --collection, not both.")
+    for name in collections:
+        try:
+            collection_dir(name, os.environ)
+        except ConfigError as exc:
+            raise OptionValueError(f"--collection: {exc}") from None
+    parse_years(years)
+    return QueryValues(
+        kinds=tuple(_one_of("--kind", kind, KINDS) for kind in kinds),
+        limit=_whole_number("--limit", limit, 1, MAX_LIMIT, example=20),
+        page=_whole_number("--page", page, 1, None, example=2),
+        output=None if output is None else _one_of("--format", output, FORMATS),
+        sort=_one_of("--sort", sort, SORTS),
+        base_url=_absolute_url("--base-url", base_url),
+    )
+
+
+def run_query_line(
+    *,
+    text: str | None,
+    index: Path | None,
+    sections: Sequence[str],
+    levels: Sequence[str],
+    kinds: Sequence[str],
+    limit: str | int,
+    page: str | int,
+    output: str | None,
+    explain: bool,
+    flat: bool,
+    batch: Path | None,
+    authors: Sequence[str],
+    years: str | None,
+    tags: Sequence[str],
+    sort: str,
+    collections: Sequence[str],
+    correct: bool,
+    base_url: str | None,
+) -> None:
+    """Run a ``chcsearch query`` command line, from either path: check it, then search,
+    with results on stdout (coloured on a terminal) and notes on stderr."""
+    values = check_query_line(
+        text=text,
+        batch=batch,
+        index=index,
+        kinds=kinds,
+        limit=limit,
+        page=page,
+        output=output,
+        years=years,
+        sort=sort,
+        collections=collections,
+        base_url=base_url,
+    )
+    run_query(
+        text=text,
+        index=index,
+        sections=sections,
+        levels=levels,
+        kinds=values.kinds,
+        limit=values.limit,
+        page=values.page,
+        output=values.output,
+        explain=explain,
+        flat=flat,
+        batch=batch,
+        out=sys.stdout,
+        stdin=sys.stdin,
+        colour=stdout_colour(),
+        authors=authors,
+        years=years,
+        tags=tags,
+        sort=values.sort,
+        collections=collections,
+        correct=correct,
+        base_url=values.base_url,
+    )
 
 
 def run_query(
@@ -72,7 +236,7 @@ def run_query(
     kinds: Sequence[str],
     limit: int,
     page: int,
-    output: str,
+    output: str | None,
     explain: bool,
     flat: bool,
     batch: Path | None,
@@ -85,15 +249,27 @@ def run_query(
     sort: str = "relevance",
     collections: Sequence[str] = (),
     correct: bool = True,
+    base_url: str | None = None,
 ) -> None:
-    """Run ``chcsearch query``: one query, or a batch, rendered to ``out``."""
+    """Run ``chcsearch query``: one query, or a batch, rendered to ``out``.
+
+    ``output`` None is the mode's default: ``text`` for one query, ``jsonl`` (one line
+    a query) for a batch, which can also be ``csv`` or ``trec``: formats written query
+    by query; the others are refused before any query runs. Links are absolute on
+    ``base_url`` when given (every format); else text, CSV, BibTeX and RIS put them on
+    the index's own address (``Searcher.link_base``: a folder's ``file://`` URI, a
+    site's URL), and exports say on stderr when there is none.
+    """
     from dataclasses import replace
 
     from .config import resolve_index_dir
+    from .errors import UsageError
     from .named import existing_collection_dir
     from .plan import plain_words
     from .query import Searcher, search_collections
     from .render import (
+        citation_keys,
+        citation_stem,
         results_bibtex,
         results_csv,
         results_jsonl,
@@ -101,13 +277,22 @@ def run_query(
         results_text,
         to_json,
         trec_lines,
+        with_links,
     )
     from .results import SearchRequest
 
     if (text is None) == (batch is None):
-        raise ConfigError("give a query TEXT, or --batch FILE with one query a line (not both).")
+        raise UsageError("give a query TEXT, or --batch FILE with one query a line (not both).")
+    streamed = ("jsonl", "csv", "trec")
+    output = output or ("jsonl" if batch is not None else "text")
+    if batch is not None and output not in streamed:
+        raise UsageError(
+            f"--batch cannot write --format {output}: a batch is written query by query, "
+            f"as {', '.join(streamed)} (jsonl is the default); run one query for {output}."
+        )
+    base_url = (base_url or "").strip().rstrip("/") or None
     if collections and index is not None:
-        raise ConfigError("give --index or --collection, not both.")
+        raise UsageError("give --index or --collection, not both.")
     names = list(dict.fromkeys(collections))
     index_dirs = {name: existing_collection_dir(name, os.environ) for name in names} or {
         "": resolve_index_dir(index, env=os.environ, cwd=Path.cwd())
@@ -136,6 +321,13 @@ def run_query(
 
     searchers = {name: Searcher(path) for name, path in index_dirs.items()}
     try:
+        # an explicit --base-url for every format; else, for people and citations, the index's own
+        # by Hit.collection, which a result names only when several collections were searched
+        def keyed(name: str) -> str:
+            return name if len(searchers) > 1 else ""
+
+        bases = {keyed(name): base_url for name in searchers}
+        links = {keyed(name): base_url or s.link_base() for name, s in searchers.items()}
 
         def search(query: str) -> Any:
             if len(searchers) == 1:
@@ -149,21 +341,48 @@ def run_query(
                 except QueryRefusedError as exc:
                     # one query of a list: searched as its plain words, the list goes on
                     results = search(plain_words(query))
-                    results = replace(results, notes=(f"{exc}; its words were searched", *results.notes))
+                    results = replace(
+                        results, notes=(f"{exc}; its words were searched", *results.notes)
+                    )
                 report_notes(results.notes, f" ({qid})")
                 if output == "trec":
                     emit("\n".join(trec_lines(qid, results)))
                 elif output == "csv":
-                    emit(results_csv(results, header=position == 0, query_id=qid))
+                    linked = with_links(results, links)
+                    emit(results_csv(linked, header=position == 0, query_id=qid))
                 else:
-                    emit(json.dumps({"id": qid, **results.to_dict()}, ensure_ascii=False, allow_nan=False))
+                    linked = with_links(results, bases)
+                    emit(
+                        json.dumps(
+                            {"id": qid, **linked.to_dict()}, ensure_ascii=False, allow_nan=False
+                        )
+                    )
             return
         assert text is not None
         results = search(text)
         report_notes(results.notes)
+        keys = None
+        if output == "bibtex":
+            # from every document of the index(es), so that a key does not depend on the query
+            keys = citation_keys(
+                ((keyed(name), source), citation_stem(names, year, title))
+                for name, searcher in searchers.items()
+                for source, names, year, title in searcher.works()
+            )
     finally:
         for searcher in searchers.values():
             searcher.close()
+    if output in ("json", "jsonl"):
+        results = with_links(results, bases)
+    elif output != "trec":
+        results = with_links(results, links)
+        if output != "text" and any(not links[hit.collection] for hit in results.results):
+            report_notes(
+                [
+                    "links are paths on the site, as the index records them: give --base-url "
+                    "with the site's address to make them absolute"
+                ]
+            )
     if output == "json":
         emit(to_json(results.to_dict()))
     elif output == "jsonl":
@@ -171,7 +390,7 @@ def run_query(
     elif output == "csv":
         emit(results_csv(results))
     elif output == "bibtex":
-        emit(results_bibtex(results))
+        emit(results_bibtex(results, keys=keys))
     elif output == "ris":
         emit(results_ris(results))
     elif output == "trec":
@@ -198,51 +417,54 @@ class _Parser(argparse.ArgumentParser):
         raise _Unreadable(message)
 
 
-def _bounded(low: int, high: int | None = None) -> Any:
-    def convert(value: str) -> int:
-        number = int(value)
-        if number < low or (high is not None and number > high):
-            raise ValueError(value)
-        return number
-
-    return convert
-
-
 def query_parser() -> argparse.ArgumentParser:
-    """The fast path's reading of ``chcsearch query``; mirrors the Typer command."""
+    """The fast path's reading of ``chcsearch query``; mirrors the Typer command (a test
+    checks that both know the same options). Values stay text: ``check_query_line`` checks
+    them for both paths."""
     parser = _Parser(prog="chcsearch query", add_help=False, allow_abbrev=False)
     parser.add_argument("text", nargs="?")
     parser.add_argument("--index", type=Path)
     parser.add_argument("--section", action="append", default=[])
     parser.add_argument("--level", action="append", default=[])
-    parser.add_argument("--kind", action="append", default=[], choices=KINDS)
-    parser.add_argument("--limit", "-n", type=_bounded(1, 1000), default=10)
-    parser.add_argument("--page", type=_bounded(1), default=1)
-    parser.add_argument("--format", "-f", dest="output", choices=FORMATS, default="text")
+    parser.add_argument("--kind", action="append", default=[])
+    parser.add_argument("--limit", "-n", default="10")
+    parser.add_argument("--page", default="1")
+    parser.add_argument("--format", "-f", dest="output")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--flat", action="store_true")
     parser.add_argument("--batch", type=Path)
     parser.add_argument("--author", action="append", default=[])
     parser.add_argument("--year")
     parser.add_argument("--tag", action="append", default=[])
-    parser.add_argument("--sort", choices=SORTS, default="relevance")
-    parser.add_argument("--collection", action="append", default=[])
+    parser.add_argument("--sort", default="relevance")
+    parser.add_argument("--collection", "-c", action="append", default=[])
     parser.add_argument("--no-correct", dest="correct", action="store_false")
+    parser.add_argument("--base-url")
     return parser
+
+
+def split_traceback(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """``argv`` without its ``--traceback`` flags, and whether there was one: it may stand
+    anywhere before a ``--`` (after which every word is the query's)."""
+    words = list(argv)
+    end = words.index("--") if "--" in words else len(words)
+    found = "--traceback" in words[:end]
+    return [w for w in words[:end] if w != "--traceback"] + words[end:], found
 
 
 def fast_query(argv: Sequence[str]) -> int | None:
     """Run a ``query`` command line without Typer; None when it must go to Typer."""
     if not argv or argv[0] != "query" or any(a in ("-h", "--help") for a in argv):
         return None
+    words, debug = split_traceback(argv)
     if any(name.endswith("_COMPLETE") for name in os.environ if name.startswith("_CHCSEARCH")):
         return None
     try:
-        args = query_parser().parse_args(list(argv[1:]))
+        args = query_parser().parse_args(words[1:])
     except (_Unreadable, ValueError):
         return None
     try:
-        run_query(
+        run_query_line(
             text=args.text,
             index=args.index,
             sections=args.section,
@@ -254,25 +476,29 @@ def fast_query(argv: Sequence[str]) -> int | None:
             explain=args.explain,
             flat=args.flat,
             batch=args.batch,
-            out=sys.stdout,
-            stdin=sys.stdin,
-            colour=stdout_colour(),
             authors=args.author,
             years=args.year,
             tags=args.tag,
             sort=args.sort,
             collections=args.collection,
             correct=args.correct,
+            base_url=args.base_url,
         )
     except ChcSearchError as exc:
+        if debug and not isinstance(exc, UsageError):  # a usage error is not the code's fault
+            raise
         report_error(f"error: {exc}")
         return exc.exit_code
     except BrokenPipeError:
         return closed_output()
     except KeyboardInterrupt:
+        if debug:
+            raise
         report_error("interrupted.")
         return 130
     except Exception as exc:
+        if debug:
+            raise
         report_error(
             f"internal error: {type(exc).__name__}: {exc}. Run again with --traceback and report it."
         )
@@ -309,12 +535,12 @@ def report_error(message: str) -> None:
 def main() -> None:
     """Console-script entry point."""
     code = fast_query(sys.argv[1:])
-    if code is not None:
-        try:
-            sys.stdout.flush()
-        except BrokenPipeError:
-            code = closed_output()
-        sys.exit(code)
-    from .cli import app
+    if code is None:
+        from .cli import run
 
-    app(prog_name="chcsearch")
+        code = run(sys.argv[1:])
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = closed_output()
+    sys.exit(code)

@@ -32,6 +32,13 @@ class ConfigError(ChcSearchError):
     http_status = 400
 
 
+class OptionValueError(UsageError, ConfigError):
+    """A command-line option's value is wrong (``--jobs -3``, ``--generator gatsby``).
+
+    A usage error (exit code 2), and a ``ConfigError`` too, so that code that
+    catches bad settings from any source also catches the ones given as flags."""
+
+
 class SiteError(ChcSearchError):
     """The site or folder to index is missing or cannot be read."""
 
@@ -95,8 +102,11 @@ class SearchTimeoutError(ChcSearchError):
 EXIT_CODES: dict[int, str] = {
     0: "success (warnings about the content do not change this)",
     1: "unexpected internal error (please report it, with --traceback output)",
-    2: "usage error: unknown command or option, or a bad option value",
-    3: "bad input: the site folder or a configuration value is wrong, or the index folder cannot be written",
+    2: "usage error: unknown command or option, a bad option value, or a missing or empty query",
+    3: (
+        "bad input: the site folder, a config file or environment setting is wrong, "
+        "or the index folder is a file or cannot be written"
+    ),
     4: "index problem: no index there, it is damaged, or it must be rebuilt (--rebuild)",
     5: "the index is locked by another chcsearch index run",
     6: "the search passed its time limit and was stopped",

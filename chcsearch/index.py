@@ -58,6 +58,7 @@ from . import schema as S
 from .atomic import write_atomic
 from .cache import file_sha256
 from .errors import (
+    ConfigError,
     IndexDamagedError,
     IndexLockedError,
     IndexNotFoundError,
@@ -780,10 +781,28 @@ class Generation:
 class IndexStore:
     """An index folder: its generations, its lock and its cache."""
 
-    def __init__(self, index_dir: Path) -> None:
-        self.index_dir = index_dir
+    def __init__(self, index_dir: str | os.PathLike[str]) -> None:
+        self.index_dir = Path(index_dir)
 
     # ---- reading -------------------------------------------------------------------
+
+    def refuse_a_file(self) -> None:
+        """``ConfigError`` (exit 3) when the index folder is a file or lies under one: it is
+        the ``--index`` given that is wrong, not an index that is damaged."""
+        for path in (self.index_dir, *self.index_dir.parents):
+            if not os.path.lexists(path):
+                continue
+            if path.is_dir():
+                return
+            what = (
+                "is a file, not an index folder"
+                if path == self.index_dir
+                else f"cannot be an index folder: {path} is a file"
+            )
+            raise ConfigError(
+                f"{self.index_dir} {what}; give --index the folder that chcsearch index "
+                "wrote (or a new folder to index into)."
+            )
 
     def read_current(self) -> tuple[Generation | None, str]:
         """The generation ``CURRENT`` names, and what is wrong with ``CURRENT`` if anything.
@@ -828,6 +847,7 @@ class IndexStore:
     def open_current(self) -> Generation:
         """The current generation, checked: it exists, has this schema version, and every
         file its checksum manifest lists is there with its recorded size."""
+        self.refuse_a_file()
         generation, problem = self.read_current()
         if problem:
             raise self.damaged([problem])
@@ -1396,6 +1416,7 @@ def index_status(index_dir: Path, *, verify: bool = False) -> dict[str, Any]:
     version is described, with ``needs_rebuild`` set.
     """
     store = IndexStore(index_dir)
+    store.refuse_a_file()
     generation, problem = store.read_current()
     if problem:
         raise store.damaged([problem])

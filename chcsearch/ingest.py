@@ -21,10 +21,16 @@ from typing import Any
 from . import __version__
 from .cache import ExtractionCache, file_sha256
 from .config import DEFAULT_PDF_MEMORY_MB, IndexSettings
-from .discover import SiteScan, resolve_resource_path, scan_site
+from .discover import (
+    FOLDER_TEXT_SUFFIXES,
+    PAGE_SUFFIXES,
+    SiteScan,
+    resolve_resource_path,
+    scan_site,
+)
 from .documents import pdf_pages_too_large, plan_archive_documents, plan_documents, with_text
 from .errors import ConfigError, IndexDamagedError
-from .extract import ExtractOptions, PdfJob, extract_pdfs
+from .extract import ExtractionReport, ExtractOptions, PdfJob, extract_pdfs
 from .index import (
     Generation,
     IndexStore,
@@ -176,7 +182,10 @@ def _previous(
         return None, "the PDF extractor or its settings changed"
     if "baseurl" in meta and meta["baseurl"] != scan.config.baseurl:
         # every link starts with it: pages that did not change would keep the old one
-        return None, f"the site's baseurl changed from {meta['baseurl']!r} to {scan.config.baseurl!r}"
+        return (
+            None,
+            f"the site's baseurl changed from {meta['baseurl']!r} to {scan.config.baseurl!r}",
+        )
     return _Base(current, meta, manifest), ""
 
 
@@ -384,6 +393,32 @@ def _write_errors(store: IndexStore, needed: Callable[[], int] = lambda: 0) -> I
         raise error from exc
 
 
+def _nothing_found(scan: SiteScan, site: str) -> list[Problem]:
+    """A warning when the folder holds nothing to index: most often, the wrong folder."""
+    if scan.pages or scan.pdfs:
+        return []
+    generator = scan.config.generator
+    if generator == "folder":
+        looked = (
+            f"PDFs (.pdf) and Markdown or text files ({', '.join(FOLDER_TEXT_SUFFIXES)}) "
+            "in it and its subfolders"
+        )
+    else:
+        where = f" under {scan.config.content_dir}/" if generator == "hugo" else ""
+        looked = (
+            f"pages{where} ({', '.join(PAGE_SUFFIXES)}, with front matter) "
+            f"and the PDFs the {generator} site publishes"
+        )
+    return [
+        Problem(
+            kind="no-documents",
+            src_path=".",
+            message=f"no documents found in {site}: looked for {looked}. "
+            "Give the folder that holds the site or the reports.",
+        )
+    ]
+
+
 def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = None) -> BuildSummary:
     """Index the site ``settings.site`` into ``settings.index_dir``.
 
@@ -409,14 +444,14 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
         pages = _read_pages(scan, old_manifest.get("pages", {}), on_progress)
         pdfs = _hash_pdfs(scan, old_manifest.get("pdfs", {}), options)
 
-        def extract(states: list[_PdfState]) -> tuple[dict[str, PdfText], int, int]:
+        def extract(states: list[_PdfState]) -> ExtractionReport:
             jobs = [
                 PdfJob(s.source.src_path, s.source.abs_path, s.sha256, s.source.size)
                 for s in states
             ]
             if not jobs:
-                return {}, 0, 0
-            report = extract_pdfs(
+                return ExtractionReport({}, 0, 0)
+            return extract_pdfs(
                 jobs,
                 cache=cache,
                 workers=settings.jobs,
@@ -425,11 +460,10 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                 if on_progress
                 else None,
             )
-            return report.texts, report.extracted, report.from_cache
 
-        texts, extracted, from_cache = extract(
-            [s for s in pdfs.values() if s.read_now and s.sha256]
-        )
+        first = extract([s for s in pdfs.values() if s.read_now and s.sha256])
+        texts, extracted, from_cache = first.texts, first.extracted, first.from_cache
+        ocred, pages_ocred = first.ocred, first.pages_ocred
         _apply_texts(pdfs, texts)
 
         page_metas = {src: s.meta for src, s in pages.items() if s.meta is not None}
@@ -474,10 +508,12 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
             for src in sorted({d.source for d in to_write if d.kind == "pdf"})
             if pdfs[src].sha256 not in texts
         ]
-        more, more_extracted, more_cached = extract(need_text)
-        texts.update(more)
-        extracted += more_extracted
-        from_cache += more_cached
+        more = extract(need_text)
+        texts.update(more.texts)
+        extracted += more.extracted
+        from_cache += more.from_cache
+        ocred += more.ocred
+        pages_ocred += more.pages_ocred
 
         words: dict[str, int] = {doc_id: int(entry[1]) for doc_id, entry in old_docs.items()}
         files_read = sum(1 for s in pages.values() if s.read_now) + sum(
@@ -534,6 +570,7 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
             or old_meta.get("site_url", "") != scan.config.site_url
         )
         problems = [
+            *_nothing_found(scan, str(settings.site)),
             *scan.problems,
             *(p for s in pages.values() for p in s.problems),
             *(p for s in pdfs.values() for p in s.problems),
@@ -562,6 +599,8 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
                 seconds=round(time.perf_counter() - start, 3),
                 problems=tuple(problems),
                 generation=generation.name,
+                pdfs_ocred=ocred,
+                pdf_pages_ocred=pages_ocred,
             )
 
         if not changed:

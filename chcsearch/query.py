@@ -25,6 +25,7 @@ import fnmatch
 import heapq
 import json
 import math
+import os
 import re
 import threading
 import time
@@ -100,6 +101,8 @@ class _Generation:
     levels: frozenset[str] | None = None
     #: the spelling words and their deletes, built when a query first needs them
     spell: SpellIndex | None = None
+    #: ``(source, authors, year, title)`` of every document file, read when citations need them
+    works: tuple[tuple[str, tuple[str, ...], int | None, str], ...] | None = None
 
 
 class Searcher:
@@ -130,7 +133,11 @@ class Searcher:
     """
 
     def __init__(
-        self, index_dir: Path, *, engine: str = "auto", budget: QueryBudget = DEFAULT_BUDGET
+        self,
+        index_dir: str | os.PathLike[str],
+        *,
+        engine: str = "auto",
+        budget: QueryBudget = DEFAULT_BUDGET,
     ) -> None:
         """``engine``: ``auto`` (arrays from ``ARRAY_ENGINE_DOCS`` documents up),
         ``dict`` or ``array``; both give the same results. ``budget`` bounds
@@ -140,8 +147,8 @@ class Searcher:
         self.engine_kind = engine
         self.budget = budget
         self._lock = threading.RLock()
-        self.index_dir = index_dir
-        self._store = IndexStore(index_dir)
+        self.index_dir = Path(index_dir)
+        self._store = IndexStore(self.index_dir)
         self._stamp: tuple[int, int] | None = None
         self._gen: _Generation | None = None
         #: why the generation searched now is damaged, or None (see the class docstring)
@@ -339,14 +346,46 @@ class Searcher:
         if request.levels:
             if gen.levels is None:
                 lexicon = gen.searcher.reader().lexicon(S.LEVEL_PATH)
-                gen.levels = frozenset(
-                    term_text(t) for t in lexicon
-                )
+                gen.levels = frozenset(term_text(t) for t in lexicon)
             for raw in request.levels[:MAX_FILTER_NOTES]:
                 value = raw.strip().strip(".")
                 if value and S.keyword_term(value) not in gen.levels:
                     notes.append(_unknown_filter("level", raw, value, gen.levels))
         return notes
+
+    def link_base(self) -> str | None:
+        """The address the index's relative URLs (``/reports/x.pdf#page=3``) are on: a folder
+        archive's ``file://`` URI, else the site's public address (``url`` and ``baseurl``
+        of its config) when the index recorded one, else None."""
+        with self._turn(NEVER) as gen:
+            try:
+                meta = Generation(self.index_dir / gen.name).meta()
+            except (OSError, ValueError):
+                return None
+        site = meta.get("site")
+        if meta.get("generator") == "folder" and isinstance(site, str) and site:
+            return Path(site).as_uri()
+        recorded = meta.get("site_url")
+        return recorded.rstrip("/") if isinstance(recorded, str) and recorded else None
+
+    def works(self) -> tuple[tuple[str, tuple[str, ...], int | None, str], ...]:
+        """``(source, authors, year, title)`` of every file the index holds (a page, or a
+        PDF once for all its pages), in source order: what citation keys are made from,
+        so that a document's key does not depend on the query (see ``render.citation_keys``)."""
+        with self._turn(NEVER) as gen:
+            if gen.works is None:
+                found: dict[str, tuple[str, tuple[str, ...], int | None, str]] = {}
+                for fields in gen.searcher.all_stored_fields():
+                    source = str(fields.get(S.SOURCE) or "")
+                    if source and source not in found:
+                        found[source] = (
+                            source,
+                            tuple(fields.get(S.AUTHORS) or ()),
+                            fields.get(S.YEAR),
+                            str(fields.get(S.TITLE) or ""),
+                        )
+                gen.works = tuple(found[source] for source in sorted(found))
+            return gen.works
 
     def suggest(
         self, text: str, limit: int = 10, *, deadline: Deadline | None = None
@@ -695,10 +734,13 @@ class Searcher:
                         snippet=self._snip(fields, finder),
                         title=fields[S.TITLE],
                         page_label=fields.get(S.PAGE_LABEL) or "",
+                        page_count=fields.get(S.PAGE_COUNT),
                     )
                 )
             head = self._stored(gen, gen.engine.page_doc.get(key, best_doc))
             snippet = parts[0].snippet
+        # where the best text is: the best part when it is a PDF page, else the heading document
+        best = parts[0] if parts and parts[0].kind == "pdf" else None
         lines: tuple[str, ...] = ()
         if explain:
             lines = tuple(
@@ -711,17 +753,19 @@ class Searcher:
             section=head[S.SECTION],
             breadcrumb=tuple(head.get(S.BREADCRUMB) or ()),
             level=head.get(S.LEVEL, ""),
-            kind=head[S.KIND],
-            url=head[S.URL],
-            page=head.get(S.PAGE),
+            kind=best.kind if best else head[S.KIND],
+            url=best.url if best else head[S.URL],
+            page=best.page if best else head.get(S.PAGE),
             score=best_score,
             snippet=snippet,
             parts=tuple(parts),
             explain=lines,
-            page_label=head.get(S.PAGE_LABEL) or "",
+            page_label=best.page_label if best else head.get(S.PAGE_LABEL) or "",
             authors=tuple(head.get(S.AUTHORS) or ()),
             year=head.get(S.YEAR),
             tags=tuple(head.get(S.TAGS) or ()),
+            group_url=head[S.URL],
+            page_count=best.page_count if best else head.get(S.PAGE_COUNT),
         )
 
     def _explain(self, gen: _Generation, query: wq.Query, docnum: int, score: float) -> str:

@@ -9,11 +9,14 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .results import Hit, SearchResults
 from .snippets import mark_spans
+from .sources import absolute_link
 
 if TYPE_CHECKING:
     from .bundle import BundleSummary
@@ -55,6 +58,14 @@ def bundle_text(summary: BundleSummary) -> str:
     )
 
 
+def _ocred(summary: BuildSummary) -> str:
+    """``, 4 with pages OCRed (5 pages)`` when OCR completed cached text in this run."""
+    if not summary.pdfs_ocred:
+        return ""
+    pages = summary.pdf_pages_ocred
+    return f", {summary.pdfs_ocred:,} with pages OCRed ({pages:,} page{'' if pages == 1 else 's'})"
+
+
 def summary_text(summary: BuildSummary) -> str:
     """The closing summary of an index run."""
     how = "rebuilt" if summary.rebuilt else "updated" if summary.changed else "unchanged"
@@ -65,7 +76,7 @@ def summary_text(summary: BuildSummary) -> str:
         f"  PDFs       {summary.pdfs:>8,}  ({summary.pdf_pages:,} PDF pages)",
         f"  documents  {summary.documents:>8,}  ({summary.words:,} words)",
         f"  this run   {summary.files_read:,} files read, {summary.pdfs_extracted:,} PDFs extracted, "
-        f"{summary.pdfs_from_cache:,} from cache; documents +{summary.docs_added:,} "
+        f"{summary.pdfs_from_cache:,} from cache{_ocred(summary)}; documents +{summary.docs_added:,} "
         f"~{summary.docs_updated:,} -{summary.docs_removed:,}",
     ]
     counts = summary.problem_counts()
@@ -140,32 +151,85 @@ def _pages(pages: list[tuple[int, str]]) -> str:
     return ("p. " if len(pages) == 1 else "pp. ") + _page_list(sorted(pages))
 
 
-def parts_line(hit: Hit) -> str:
-    """``Report title pp. 12 (iv), 14, 31`` for the report pages grouped in a result."""
-    reports: dict[str, tuple[str, list[tuple[int, str]]]] = {}
+def absolute_url(url: str, base_url: str | None) -> str:
+    """``url`` on ``base_url`` (a site's public address, or a folder archive's ``file://``
+    URI) when it is a path on the site; an address with a scheme, or any ``url`` when
+    there is no base, is left as it is. ``#page=N`` is kept."""
+    if not base_url or not url.startswith("/") or url.startswith("//"):
+        return url
+    return absolute_link(url, base_url.rstrip("/"))
+
+
+def with_links(results: SearchResults, bases: Mapping[str, str | None]) -> SearchResults:
+    """The results with every link absolute on the base of the collection each result came
+    from (``bases`` by ``Hit.collection``, "" for one index; see ``absolute_url``)."""
+
+    def moved(hit: Hit) -> Hit:
+        base = bases.get(hit.collection)
+        if not base:
+            return hit
+        return replace(
+            hit,
+            url=absolute_url(hit.url, base),
+            group_url=absolute_url(hit.group_url, base),
+            parts=tuple(replace(p, url=absolute_url(p.url, base)) for p in hit.parts),
+        )
+
+    return replace(results, results=tuple(moved(hit) for hit in results.results))
+
+
+def _reports(hit: Hit) -> dict[str, tuple[str, str, list[tuple[int, str]]]]:
+    """The report pages of a grouped result other than the one it points at, by report:
+    ``source -> (title, link to the file, [(page, label)])`` in the order they matched."""
+    reports: dict[str, tuple[str, str, list[tuple[int, str]]]] = {}
     for part in hit.parts:
-        if part.kind == "pdf" and part.page is not None and part.source != hit.source:
-            entry = reports.setdefault(part.source, (part.title or part.source, []))
-            entry[1].append((part.page, part.page_label))
-    return "; ".join(f"{title} {_pages(pages)}" for title, pages in reports.values())
+        if part.kind != "pdf" or part.page is None or part.url == hit.url:
+            continue
+        if hit.kind != "pdf" and part.source == hit.source:
+            continue
+        entry = reports.setdefault(
+            part.source, (part.title or part.source, part.url.split("#", 1)[0], [])
+        )
+        entry[2].append((part.page, part.page_label))
+    return reports
+
+
+def parts_line(hit: Hit, *, base_url: str | None = None, links: bool = False) -> str:
+    """``Report title pp. 12 (iv), 14, 31`` for the report pages grouped in a result besides
+    the one it points at, each report once; with ``links``, each followed by its file's
+    address (``base_url`` makes it absolute) so that a page can be opened from a terminal;
+    the other pages of the result's own report are then ``this report pp. …``."""
+    named = []
+    for source, (title, link, pages) in _reports(hit).items():
+        if links and hit.kind == "pdf" and source == hit.file:
+            named.append(f"this report {_pages(pages)}")  # its link is the result's own
+        else:
+            where = f" ({absolute_url(link, base_url)})" if links else ""
+            named.append(f"{title} {_pages(pages)}{where}")
+    return "; ".join(named)
 
 
 def _pdf_pages(hit: Hit) -> list[tuple[int, str]]:
-    """The PDF pages a result points at: its own page and its matching parts' pages.
+    """The PDF pages a result points at: its own page and the matching pages of its PDF.
 
     For a result led by a site page these are its reports' pages; pages of
     another report than the result's own PDF are left to ``parts_line``.
     """
     found = {(hit.page, hit.page_label)} if hit.page is not None else set()
+    located = hit.file
     for part in hit.parts:
-        own = hit.page is None or part.source == hit.source
+        own = hit.page is None or part.source == located
         if part.kind == "pdf" and part.page is not None and own:
             found.add((part.page, part.page_label))
     return sorted(found)
 
 
-def results_text(results: SearchResults, *, colour: bool) -> str:
-    """Results for people: grouped hits with breadcrumb, URL, snippet, parts, then facets."""
+def results_text(results: SearchResults, *, colour: bool, base_url: str | None = None) -> str:
+    """Results for people: grouped hits with breadcrumb, URL, snippet, parts, then facets.
+
+    A result's URL is where its best text is (``Hit``); ``also:`` names each other
+    report once with its pages and its file's address. ``base_url`` makes links absolute.
+    """
 
     def style(text: str, code: str) -> str:
         return f"{code}{text}{RESET}" if colour else text
@@ -201,7 +265,7 @@ def results_text(results: SearchResults, *, colour: bool) -> str:
             byline = f"{byline} · {hit.year}" if byline else str(hit.year)
         if byline:
             lines.append("     " + byline)
-        lines.append("     " + style(hit.url, DIM))
+        lines.append("     " + style(absolute_url(hit.url, base_url), DIM))
         if hit.snippet.text:
             text = (
                 mark_spans(hit.snippet.text, hit.snippet.spans, MARK, RESET)
@@ -209,7 +273,7 @@ def results_text(results: SearchResults, *, colour: bool) -> str:
                 else hit.snippet.text
             )
             lines.append("     " + text)
-        extra = parts_line(hit)
+        extra = parts_line(hit, base_url=base_url, links=True)
         if extra:
             lines.append("     also: " + extra)
         lines += ["     " + style(line, DIM) for line in hit.explain]
@@ -250,8 +314,15 @@ CSV_COLUMNS = [
 ]
 
 
-def results_csv(results: SearchResults, *, header: bool = True, query_id: str | None = None) -> str:
-    """Results as CSV rows, one per result, with page numbers and printed labels."""
+def results_csv(
+    results: SearchResults,
+    *,
+    header: bool = True,
+    query_id: str | None = None,
+    base_url: str | None = None,
+) -> str:
+    """Results as CSV rows, one per result, with page numbers and printed labels;
+    ``base_url`` makes the links absolute (see ``absolute_url``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     columns = (["query_id"] if query_id is not None else []) + CSV_COLUMNS
@@ -264,7 +335,7 @@ def results_csv(results: SearchResults, *, header: bool = True, query_id: str | 
             f"{hit.score:.4f}",
             hit.title,
             hit.source,
-            hit.url,
+            absolute_url(hit.url, base_url),
             hit.page or "",
             hit.page_label,
             _page_list(_pdf_pages(hit)),
@@ -297,45 +368,186 @@ def _bib(text: str) -> str:
     return _BIB_SPECIAL.sub(r"\\\1", text)
 
 
-def _bib_key(hit: Hit, rank: int) -> str:
-    stem = re.sub(
-        r"[^A-Za-z0-9]+",
-        "",
+#: Title words a citation key skips ("The Role of …" -> role)
+_KEY_SKIP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+    ]
+)
+
+#: A work of an export: (collection, source), the collection "" for one index
+Work = tuple[str, str]
+
+
+def _ascii_word(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "", folded.lower())
+
+
+def citation_stem(authors: Sequence[str], year: int | None, title: str) -> str:
+    """A citation key without its suffix: the first author's family name, the year and the
+    first significant word of the title, ASCII-folded and lower case (``oswald2017citizens``).
+
+    The family name is the part before a comma (``Oswald, Malcolm``), else the last word.
+    With no author the title word leads (``greater2019``); what is missing is left out,
+    and a document with no author and no title word is ``doc`` and its year."""
+    author = ""
+    if authors:
+        first = authors[0]
+        author = _ascii_word(
+            first.split(",", 1)[0] if "," in first else (first.split() or [""])[-1]
+        )
+    word = next(
         (
-            hit.authors[0].split()[-1]
-            if hit.authors
-            else hit.title.split()[0]
-            if hit.title.split()
-            else "doc"
+            w
+            for w in (_ascii_word(w) for w in title.split())
+            if w and w not in _KEY_SKIP and not w.isdigit()
         ),
+        "",
     )
-    return f"{stem.lower() or 'doc'}{hit.year or ''}r{rank}"
+    if not author:  # a key starts with a letter: the title word leads
+        return f"{word}{year or ''}" if word else f"doc{year or ''}"
+    return f"{author}{year or ''}{word}"
 
 
-def results_bibtex(results: SearchResults) -> str:
-    """One ``@misc`` entry per result, with the pages (and printed labels) it points at."""
+def _letters(number: int) -> str:
+    """0 -> a, 25 -> z, 26 -> aa: the suffixes of keys that share a stem."""
+    text = ""
+    number += 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        text = chr(ord("a") + rest) + text
+    return text
+
+
+def citation_keys(stems: Iterable[tuple[Work, str]]) -> dict[Work, str]:
+    """Each work's citation key from its stem (``citation_stem``): the stem alone when no
+    other work has it, else the stem and ``a``, ``b``, ``c``… in the order of the works'
+    (collection, source path), skipping a suffixed key that is another work's stem.
+
+    Given every work of an index (``Searcher.works``) a document's key is the same in
+    every query of that index; it changes only when a document with the same stem is
+    added to or removed from the index."""
+    by_stem: dict[str, set[Work]] = {}
+    for work, stem in stems:
+        by_stem.setdefault(stem, set()).add(work)
+    keys = {next(iter(works)): stem for stem, works in by_stem.items() if len(works) == 1}
+    taken = set(keys.values())
+    for stem in sorted(s for s, works in by_stem.items() if len(works) > 1):
+        number = 0
+        for work in sorted(by_stem[stem]):
+            # a suffixed key that another work's stem already is ("doe2019" + "a") is skipped
+            while stem + _letters(number) in taken:
+                number += 1
+            keys[work] = stem + _letters(number)
+            taken.add(keys[work])
+            number += 1
+    return keys
+
+
+def _works(results: SearchResults) -> dict[Work, list[Hit]]:
+    """The results by the work they cite, in the order of each work's best result: one
+    entry per report even when several of its pages are results (``--flat``)."""
+    works: dict[Work, list[Hit]] = {}
+    for hit in results.results:
+        works.setdefault((hit.collection, hit.source), []).append(hit)
+    return works
+
+
+def _export_keys(
+    works: Mapping[Work, list[Hit]], keys: Mapping[Work, str] | None
+) -> dict[Work, str]:
+    """``keys`` when they name every work (made from the whole index), else keys made from
+    the works of this export alone."""
+    if keys is not None and all(work in keys for work in works):
+        return {work: keys[work] for work in works}
+    return citation_keys(
+        (work, citation_stem(hits[0].authors, hits[0].year, hits[0].title))
+        for work, hits in works.items()
+    )
+
+
+def _labelled(pages: Iterable[tuple[int, str]]) -> str:
+    """``3 (printed 1), 5 (printed 3)``: physical pages with their printed labels."""
+    return ", ".join(
+        f"{n} (printed {label})" if label and label != str(n) else str(n) for n, label in pages
+    )
+
+
+def _citation(hits: list[Hit]) -> tuple[str, int | None, str, str]:
+    """What an export entry says of where its text is: the best result's URL, the work's page
+    count, the pages that matched in its file, and the other reports' pages that matched."""
+    best = hits[0]
+    pages = sorted({page for hit in hits for page in _pdf_pages(hit)})
+    count = best.page_count if best.kind == "pdf" else None
+    matched = _labelled(pages) if count else ""
+    others = "; ".join(
+        f"{title} {_pages(found)}"
+        for source, (title, _, found) in _reports(best).items()
+        if not (count and source == best.file)
+    )
+    return best.url, count, matched, others
+
+
+def results_bibtex(
+    results: SearchResults,
+    *,
+    base_url: str | None = None,
+    keys: Mapping[Work, str] | None = None,
+) -> str:
+    """One ``@misc`` entry per cited work (a report, or a page), in the order of its best result.
+
+    ``pages`` is the work's page range (``1--N`` for a PDF of N pages); the pages that
+    matched, with their printed labels, are in ``note``. The URL is the best result's,
+    made absolute with ``base_url``. ``keys`` are the citation keys of the whole index
+    (``citation_keys`` over ``Searcher.works``); without them keys are made from this
+    export's works, with the same rule.
+    """
+    works = _works(results)
+    named = _export_keys(works, keys)
     entries = []
-    first = results.request.offset
-    for rank, hit in enumerate(results.results, start=first + 1):
+    for work, hits in works.items():
+        hit = hits[0]
+        url, count, matched, others = _citation(hits)
         fields = [("title", "{" + _bib(hit.title) + "}")]
         if hit.authors:
             fields.append(("author", " and ".join(_bib(a) for a in hit.authors)))
         if hit.year:
             fields.append(("year", str(hit.year)))
-        pages = _pdf_pages(hit)
-        if pages:
-            fields.append(("pages", _page_list(pages)))
+        if count:
+            fields.append(("pages", f"1--{count}"))
+        link = absolute_url(url, base_url)
         fields.append(
-            ("howpublished", "\\url{" + hit.url.replace("%", "\\%").replace("#", "\\#") + "}")
+            ("howpublished", "\\url{" + link.replace("%", "\\%").replace("#", "\\#") + "}")
         )
-        note = [f"Source: {hit.source}"]
+        note = []
+        if matched:
+            note.append(f"Matched pages: {matched}")
+        if others:
+            note.append(f"Also matched: {others}")
+        note.append(f"Source: {hit.source}")
         if hit.breadcrumb:
             note.append("Section: " + " > ".join(hit.breadcrumb))
         fields.append(("note", _bib(". ".join(note))))
         if hit.tags:
             fields.append(("keywords", _bib(", ".join(hit.tags))))
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-        entries.append(f"@misc{{{_bib_key(hit, rank)},\n{body}\n}}")
+        entries.append(f"@misc{{{named[work]},\n{body}\n}}")
     return "\n\n".join(entries)
 
 
@@ -344,21 +556,24 @@ def _line(text: str) -> str:
     return " ".join(text.split())
 
 
-def results_ris(results: SearchResults) -> str:
-    """RIS records (type RPRT), one per result, with start page and page notes."""
+def results_ris(results: SearchResults, *, base_url: str | None = None) -> str:
+    """RIS records (type RPRT), one per cited work: ``SP``/``EP`` the work's page range,
+    the pages that matched in a note, the best result's URL made absolute with ``base_url``."""
     records = []
-    for hit in results.results:
+    for hits in _works(results).values():
+        hit = hits[0]
+        url, count, matched, others = _citation(hits)
         lines = ["TY  - RPRT", f"TI  - {_line(hit.title)}"]
         lines += [f"AU  - {_line(author)}" for author in hit.authors]
         if hit.year:
             lines.append(f"PY  - {hit.year}")
-        pages = _pdf_pages(hit)
-        if pages:
-            lines.append(f"SP  - {pages[0][0]}")
-            if len(pages) > 1:
-                lines.append(f"EP  - {pages[-1][0]}")
-            lines.append("N1  - Pages: " + _page_list(pages))
-        lines.append(f"UR  - {hit.url}")
+        if count:
+            lines += ["SP  - 1", f"EP  - {count}"]
+        if matched:
+            lines.append(f"N1  - Matched pages: {matched}")
+        if others:
+            lines.append(f"N1  - Also matched: {_line(others)}")
+        lines.append(f"UR  - {absolute_url(url, base_url)}")
         if hit.breadcrumb:
             lines.append("N1  - Section: " + _line(" > ".join(hit.breadcrumb)))
         lines += [f"KW  - {_line(tag)}" for tag in hit.tags]

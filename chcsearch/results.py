@@ -103,6 +103,8 @@ class Part:
     snippet: Snip
     title: str = ""
     page_label: str = ""
+    #: the PDF's number of pages (None for a site page)
+    page_count: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,7 +120,15 @@ class Part:
 
 @dataclass(frozen=True)
 class Hit:
-    """One result: a page with its matching report pages, or one document (flat)."""
+    """One result: a page with its matching report pages, or one document (flat).
+
+    The document that heads the result gives ``id``, ``source``, ``title``,
+    ``section``, ``breadcrumb``, ``level`` and the metadata; ``kind``, ``url``,
+    ``page``, ``page_label`` and ``page_count`` say where its best text is: the
+    best part's when that is a PDF page (always so with ``kinds=("pdf",)``),
+    else the heading document's own. ``group_url`` is the heading document's
+    own URL, equal to ``url`` unless the best part is a PDF page.
+    """
 
     id: str
     source: str
@@ -138,6 +148,16 @@ class Hit:
     year: int | None = None
     tags: tuple[str, ...] = ()
     collection: str = ""
+    group_url: str = ""
+    #: the PDF's number of pages when ``kind`` is ``pdf`` (None for a site page)
+    page_count: int | None = None
+
+    @property
+    def file(self) -> str:
+        """The ``src_path`` of the document ``url`` points at (a PDF, or the heading page)."""
+        if self.parts and self.parts[0].kind == "pdf" and self.kind == "pdf":
+            return self.parts[0].source
+        return self.source
 
     def to_record(self) -> dict[str, Any]:
         """The documented JSON of a result plus what citations need (exports)."""
@@ -147,6 +167,7 @@ class Hit:
             authors=list(self.authors),
             year=self.year,
             tags=list(self.tags),
+            page_count=self.page_count,
         )
         for part, out in zip(self.parts, record["parts"], strict=True):
             out["page_label"] = part.page_label
@@ -163,6 +184,7 @@ class Hit:
             "kind": self.kind,
             "url": self.url,
             "page": self.page,
+            "group_url": self.group_url or self.url,
             "score": round(self.score, 4),
             "snippet": self.snippet.text,
             "snippet_html": self.snippet.html,

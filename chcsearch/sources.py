@@ -65,6 +65,8 @@ def with_site_url(answer: dict[str, Any], site_url: str) -> dict[str, Any]:
 
     def moved(item: dict[str, Any]) -> dict[str, Any]:
         out = {**item, "url": absolute_link(str(item.get("url", "")), site_url)}
+        if "group_url" in item:
+            out["group_url"] = absolute_link(str(item["group_url"]), site_url)
         if isinstance(item.get("parts"), list):
             out["parts"] = [moved(part) for part in item["parts"]]
         return out

@@ -432,7 +432,7 @@ def test_an_empty_site_url_leaves_links_as_paths(index: Path, tmp_path: Path) ->
 def test_a_bad_site_url_is_refused_naming_it(index: Path, tmp_path: Path, bad: str) -> None:
     out = tmp_path / "search"
     result = invoke("bundle", str(out), "--index", str(index), "--site-url", bad)
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 2, result.output
     assert f"--site-url {bad!r}" in result.stderr and "https://" in result.stderr
     assert not out.exists()
 
@@ -545,7 +545,13 @@ def test_a_failure_while_moving_the_bundle_in_leaves_the_previous_one_as_it_was(
     assert {name: (out / name).read_text(encoding="utf-8") for name in previous} == previous
     assert leftovers(out) == []
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["chcsearch-bundle.json", "chcsearch-vocabulary.json", "chcsearch.js", "pagefind", "index.html"]
+        [
+            "chcsearch-bundle.json",
+            "chcsearch-vocabulary.json",
+            "chcsearch.js",
+            "pagefind",
+            "index.html",
+        ]
     )
 
 

@@ -718,11 +718,12 @@ def refused_setting(
     tmp_path: Path, toml: str, env: dict[str, str], message: str, *args: str
 ) -> str:
     """Run ``chcsearch *args`` in ``tmp_path`` (``toml`` its chcsearch.toml, if given), check that
-    it refused a setting (exit code 3) with an error that says ``message``; its stderr."""
+    it refused a setting with an error that says ``message``; its stderr. A flag's value is a
+    usage error (exit code 2); the environment's or chcsearch.toml's is bad input (exit code 3)."""
     if toml:
         (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
     result = run_cli(*args, env=env, cwd=tmp_path)
-    assert result.returncode == 3, result.stderr
+    assert result.returncode == (3 if env or toml else 2), result.stderr
     said = " ".join(result.stderr.split())
     assert said.startswith("error: ") and message in said
     return result.stderr
@@ -735,7 +736,7 @@ def refused_setting(
             ["--time-limit", "inf"],
             {},
             "",
-            "option --time-limit: time_limit must be a number of seconds from 0.01 to 60, got inf.",
+            "option --time-limit: time_limit must be a number of seconds from 0.01 to 60, got 'inf'.",
         ),
         (["--time-limit", "nan"], {}, "", "option --time-limit: time_limit must be"),
         (["--time-limit", "1e309"], {}, "", "option --time-limit: time_limit must be"),
@@ -751,11 +752,11 @@ def refused_setting(
             {},
             "",
             "option --idle-timeout: idle_timeout must be a number "
-            "of seconds from 0.1 to 300, got inf.",
+            "of seconds from 0.1 to 300, got 'inf'.",
         ),
         # Too short to be of use: every search would be 503, every request 408.
         (["--time-limit", "1e-320"], {}, "", "option --time-limit: time_limit must be"),
-        (["--time-limit", "0.009"], {}, "", "from 0.01 to 60, got 0.009."),
+        (["--time-limit", "0.009"], {}, "", "from 0.01 to 60, got '0.009'."),
         (
             [],
             {"CHCSEARCH_TIME_LIMIT": "1e-320"},

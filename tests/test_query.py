@@ -243,6 +243,7 @@ def test_json_is_exactly_the_documented_shape(searcher: Searcher) -> None:
         "kind",
         "url",
         "page",
+        "group_url",
         "score",
         "snippet",
         "snippet_html",

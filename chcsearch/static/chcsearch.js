@@ -216,33 +216,37 @@
       record = table.records[result.id];
       var head = table.groups[record[0]] || [];
       var group = state.byKey[record[0]];
+      var report = record[2] >= 0 && table.reports[record[2]] ?
+        String(table.reports[record[2]]) + "#page=" + Number(record[1]) : "";
       if (!group) {
         group = state.byKey[record[0]] = {
           id: String(head[1] || record[0]), source: String(head[1] || ""), kind: "page",
-          title: String(head[0] || ""), url: String(head[1] || ""),
+          title: String(head[0] || ""), url: String(head[1] || ""), group_url: String(head[1] || ""),
           breadcrumb: Array.isArray(head[2]) ? head[2].map(String) : [],
-          section: String(head[3] || ""), snippet_html: "", parts: [], lead: null, page: null
+          section: String(head[3] || ""), snippet_html: "", parts: [], lead: null, own: null, page: null
         };
+        if (report) at(group, report, record[1], record[3]);
         state.groups.push(group);
       }
       if (record[2] >= 0) {
-        if (group.parts.length < 5 && table.reports[record[2]]) {
+        if (group.parts.length < 5 && report) {
           group.parts.push({ kind: "pdf", page: Number(record[1]) || 0, page_label: record[3] ? String(record[3]) : "",
-                             url: String(table.reports[record[2]]) + "#page=" + Number(record[1]), snippet: "" });
+                             url: report, snippet: "" });
         }
         if (!group.lead) group.lead = result;
-      } else if (!group.page) {
-        group.page = result;
+      } else if (!group.own) {
+        group.own = result;
       }
     }
     state.loaded = state.order.length;
     state.grouped = true;
   };
 
-  // The snippets of the shown results: the page's own excerpt when it matched, else its best report page's.
+  // The snippets of the shown results: from where each result points (its best record): the
+  // page's own excerpt, or its best report page's.
   StaticBackend.prototype.snippets = function (groups) {
     return Promise.all(groups.map(function (group) {
-      var source = group.page || group.lead;
+      var source = group.kind === "pdf" ? group.lead || group.own : group.own || group.lead;
       if (group.snippet_html || !source) return null;
       return source.data().then(function (data) { group.snippet_html = bodyExcerpt(data) || " "; });
     }));
@@ -284,6 +288,15 @@
     }
   }
 
+  // A result is where its best text is (as the service's results): when its best record is a
+  // PDF page, its kind, URL and page are that page's; its heading page's own URL is group_url.
+  function at(group, url, page, label) {
+    group.kind = "pdf";
+    group.url = url;
+    group.page = Number(page) || 0;
+    group.page_label = label ? String(label) : "";
+  }
+
   // A record's data into the result it belongs to: its page's, with its report pages as parts.
   StaticBackend.prototype.place = function (state, data) {
     var meta = data.meta || {};
@@ -291,14 +304,16 @@
     var key = meta.group || meta.source || meta.link || data.url;
     var group = state.byKey[key];
     if (!group) {
+      var own = pdf ? meta.group_url || String(meta.link || "").split("#")[0] : meta.link;
       group = state.byKey[key] = {
         id: key, source: key, kind: "page",
         title: pdf ? meta.group_title || meta.title : meta.title,
-        url: pdf ? meta.group_url || String(meta.link || "").split("#")[0] : meta.link,
+        url: own, group_url: own,
         breadcrumb: parsedList(pdf && meta.group_title ? meta.group_crumbs : meta.crumbs),
         snippet_html: data.excerpt || "",
         parts: []
       };
+      if (pdf && meta.link) at(group, meta.link, meta.page, meta.page_label);
       state.groups.push(group);
     }
     if (pdf) {
@@ -308,7 +323,7 @@
       }
     } else if (!group.head) {
       group.head = true;
-      group.snippet_html = data.excerpt || group.snippet_html;
+      if (group.kind !== "pdf") group.snippet_html = data.excerpt || group.snippet_html;
     }
   };
 
@@ -687,12 +702,25 @@
     item.id = this.id + "-option-" + index;
     item.setAttribute("role", "option");
     item.setAttribute("aria-selected", "false");
-    var link = el("a", "chcsearch-title", hit.title);
+    // the title links where the best text is: a PDF result opens its report at that page
+    var pdfPage = hit.kind === "pdf" && hit.page ? " · p. " + (hit.page_label || hit.page) : "";
+    var link = el("a", "chcsearch-title", hit.title + pdfPage);
     link.href = safeUrl(hit.url);
     link.tabIndex = -1;
     item.appendChild(link);
-    if (hit.breadcrumb && hit.breadcrumb.length) {
-      item.appendChild(el("div", "chcsearch-breadcrumb", hit.breadcrumb.join(" › ")));
+    var crumbs = hit.breadcrumb && hit.breadcrumb.length ? hit.breadcrumb.join(" › ") : "";
+    var ownPage = hit.group_url && hit.group_url !== hit.url && hit.group_url.indexOf("#") < 0;
+    if (crumbs || ownPage) {
+      var trail = el("div", "chcsearch-breadcrumb", crumbs);
+      if (ownPage) {
+        // the page that heads the result, still one click away
+        if (crumbs) trail.appendChild(document.createTextNode(" › "));
+        var pageLink = el("a", "chcsearch-page", hit.title);
+        pageLink.href = safeUrl(hit.group_url);
+        pageLink.tabIndex = -1;
+        trail.appendChild(pageLink);
+      }
+      item.appendChild(trail);
     }
     var snippet = el("div", "chcsearch-snippet");
     snippet.appendChild(highlighted(hit.snippet_html));
