@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive bench-static bench-tune serve content screenshots clean
+.PHONY: help install compile browser tools demo test lint bench bench-ingest bench-relevance bench-query bench-serve bench-hostile bench-archive bench-static bench-tune serve content readme screenshots clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -13,7 +13,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m compileall -q chcsearch
 	touch $(STAMP)
 
@@ -85,6 +85,9 @@ serve: $(STAMP) ## serve the demo index with the search box at http://127.0.0.1:
 
 content: $(STAMP) ## regenerate the sample site's PDF reports
 	$(BIN)/python scripts/make_sample_pdfs.py
+
+readme: $(STAMP) ## regenerate the README's console examples (tests/test_readme.py checks them)
+	$(BIN)/python scripts/readme_examples.py --write
 
 screenshots: $(STAMP) browser ## regenerate the README's screenshots of the box (real corpus)
 	$(BIN)/python scripts/screenshots.py

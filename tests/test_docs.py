@@ -30,6 +30,17 @@ def test_exit_codes_are_documented() -> None:
         assert f"| {code} |" in readme, f"exit code {code} is not in README.md"
 
 
+def test_every_console_block_is_an_example_the_tests_run() -> None:
+    """A ```console block without its marker would not be run (tests/test_readme.py)."""
+    lines = _readme().split("\n")
+    for number, line in enumerate(lines):
+        if line.strip() == "```console":
+            marker = lines[number - 1].strip()
+            assert marker.startswith("<!-- example: ") and marker.endswith(" -->"), (
+                f"README.md line {number + 1}: a console block without <!-- example: NAME -->"
+            )
+
+
 def test_readme_gives_the_two_setup_commands() -> None:
     readme = _readme()
     assert "make demo" in readme and "make test" in readme
