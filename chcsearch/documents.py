@@ -31,7 +31,7 @@ from .discover import safe_link
 from .levels import ancestor_paths, level_prefixes
 from .model import Document, PageMeta, PdfMeta, Problem, Resource
 from .parse import MAX_TEXT_CHARS, cap_text, title_from_filename, too_large_problem
-from .pdfmeta import boilerplate_reason, clean_title, is_label
+from .pdfmeta import LINE_BREAK, boilerplate_reason, clean_title, is_date, is_label
 
 if TYPE_CHECKING:
     from .sidecars import ArchiveMetadata
@@ -140,15 +140,20 @@ class TitleChooser:
     file's line ("Greater Manchester Connected Health City (GM CHC)"), or a
     long template line that another file repeats with one word changed. A
     candidate that starts with a series line loses it ("End of Project Report
-    Clinical Pathway: Epilepsy" -> "Clinical Pathway: Epilepsy"). A metadata
-    title that names another file ("Section 2.9 …" on file 2.2.2) is passed
-    over. Titles still shared by two files fall back to their file names.
+    Clinical Pathway: Epilepsy" -> "Clinical Pathway: Epilepsy"); one set over
+    several lines ends before a line that is or begins with a series line
+    (``_before_series``), and before a date set on its last line
+    (``_before_date``). A metadata title that names another file ("Section
+    2.9 …" on file 2.2.2) is passed over. Titles still shared by two files
+    fall back to their file names.
     Nothing is invented: every title is a line of the PDF, its metadata or its
-    file name, or the end of one.
+    file name, or the start or end of one.
     """
 
     def __init__(self, pdfs: Mapping[str, PdfMeta]) -> None:
         self.pdfs = pdfs
+        #: the cover lines of each candidate set over several (``LINE_BREAK``)
+        self.lines: dict[tuple[str, str], tuple[str, ...]] = {}
         self.candidates = {src: self._candidates(src, meta) for src, meta in pdfs.items()}
         files_of: dict[str, set[str]] = {}
         begins: dict[str, set[str]] = {}
@@ -180,19 +185,65 @@ class TitleChooser:
         self.series = series
         self.begins = begins
 
-    @staticmethod
-    def _candidates(src_path: str, meta: PdfMeta) -> list[str]:
-        lines = [clean_title(meta.title), *(clean_title(h) for h in meta.heading.splitlines())]
+    def _candidates(self, src_path: str, meta: PdfMeta) -> list[str]:
+        raw = [meta.title, *meta.heading.splitlines()]
         own = _LEVEL_IN_NAME.match(posixpath.basename(src_path))
         out: list[str] = []
-        for line in lines:
+        for text in raw:
+            line = clean_title(text)
             named = _NUMBERED_NAME.match(line)
             if named and (not own or own.group(1) != (named.group(1) or named.group(2))):
                 continue  # the name of another file, or a numbered section heading
             title = title_from_filename(line + ".pdf") if named else line.rstrip(" -–—|")
             if title and title not in out:
                 out.append(title)
+                if not named and LINE_BREAK in text:
+                    self.lines[src_path, title] = tuple(
+                        " ".join(part.split()) for part in text.split(LINE_BREAK)
+                    )
         return out
+
+    def _good_start(self, head: str) -> bool:
+        """Whether the first lines of a candidate make a title on their own."""
+        return (
+            len(_key_words(head)) >= 3
+            and not boilerplate_reason(head)
+            and _key(head) not in self.series
+        )
+
+    def _before_series(self, src_path: str, line: str) -> str:
+        """The candidate up to the first of its cover lines that is, or begins with,
+        a series line (of two or more words, unless the line is all of it), when
+        what is left makes a title (``_good_start``); else the candidate whole.
+
+        "SILVER: Smart Interventions for Local Vulnerable Residents" / "Connected
+        Health Cities Care Pathway Project" -> the first line. The programme's name
+        inside a sentence stays: "… Training Needs of the" / "Connected Health
+        Cities Programme" would end in "the"; "… Data Guardian" / "& Connected
+        Health Cities …" goes on, the next line starting with "&", not a word.
+        """
+        lines = self.lines.get((src_path, line), ())
+        for i in range(1, len(lines)):
+            if not re.match(r"[^\W_]", lines[i]):
+                continue
+            rest = [w for w, _ in _key_words(" ".join(lines[i:]))]
+            starts = (" ".join(rest[:n]) for n in range(len(rest), 0, -1))
+            if any(key in self.series and (" " in key or key == " ".join(rest)) for key in starts):
+                head = " ".join(lines[:i])
+                if self._good_start(head):
+                    return head
+        return line
+
+    def _before_date(self, src_path: str, line: str, title: str) -> str:
+        """The title less a date alone on the last cover line of its candidate
+        ("Appendices" / "SILVER Project; end of project report" / "June 2019"),
+        when what is left makes a title; the year is the PDF's year, not its title."""
+        lines = self.lines.get((src_path, line), ())
+        if len(lines) > 1 and is_date(lines[-1]) and title.endswith(" " + lines[-1]):
+            head = title[: -len(lines[-1])].rstrip()
+            if self._good_start(head):
+                return head
+        return title
 
     def _without_series(self, line: str) -> str:
         """The line less a leading series line, or '' when it is all series.
@@ -220,15 +271,16 @@ class TitleChooser:
         """The title of one PDF (before duplicates are resolved): the first good
         candidate, or the one its file name agrees with most."""
         named = title_from_filename(src_path)
-        good: list[str] = []
+        good: dict[str, str] = {}  # title: the candidate it came from
         for line in self.candidates.get(src_path, []):
-            rest = self._without_series(line)
+            rest = self._without_series(self._before_series(src_path, line))
             if rest and not boilerplate_reason(rest) and _key(rest) not in self.series:
-                good.append(rest)
+                good.setdefault(rest, line)
         if not good:
             return named
+        first = next(iter(good))
         best = max(good, key=lambda line: _agreement(line, named))
-        best = best if _agreement(best, named) >= 0.5 else good[0]
+        best = best if _agreement(best, named) >= 0.5 else first
         # a cover line running on past a file name of four or more words into dates
         # and names: "… Use Cases NWC Consent Workgroup 15 January 2020 Ed Conley, …"
         # -> "… Use Cases"; a metadata title is the author's word and is kept whole
@@ -240,7 +292,7 @@ class TitleChooser:
             and re.search(r",|\b(19|20)\d\d\b", best[_key_words(best)[size - 1][1] :])
         ):
             return named
-        return best
+        return self._before_date(src_path, good[best], best)
 
     def titles(self) -> dict[str, str]:
         """Every PDF's title; two files never share one unless their names do."""

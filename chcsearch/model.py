@@ -193,7 +193,8 @@ class PdfText:
     """Printed page labels from the PDF's /PageLabels (``"iv"``, ``"23"``), or empty."""
     heading: str = ""
     """Title candidates from the first page with text, one per line: its largest
-    type first, then its first line (``pdfmeta.title_lines``)."""
+    type first, then its first line (``pdfmeta.title_lines``); where a candidate set
+    over several lines broke is marked with ``pdfmeta.LINE_BREAK``."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,8 @@ class PdfMeta:
     labels: tuple[str, ...] = ()
     heading: str = ""
     """Title candidates from the first page with text, one per line: its largest
-    type first, then its first line (``pdfmeta.title_lines``)."""
+    type first, then its first line (``pdfmeta.title_lines``); where a candidate set
+    over several lines broke is marked with ``pdfmeta.LINE_BREAK``."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

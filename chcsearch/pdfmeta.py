@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 #: Part of both extractors' cache keys: raise it when what is read about a
 #: PDF (title, authors, year, labels, first heading) changes.
-META_VERSION = 5
+META_VERSION = 6
+
+#: Where a candidate title set over several lines (``prominent_lines``) broke
+#: from one line to the next: the ASCII unit separator. ``str.splitlines``
+#: keeps it inside a candidate, and whitespace folding (``clean_title``,
+#: ``str.split``) reads it as a space, so only a reader that asks for the lines
+#: (``TitleChooser``) sees them.
+LINE_BREAK = "\x1f"
 
 _JUNK_TITLE = re.compile(
     r"^(untitled|slide \d+|powerpoint presentation|document\d*|microsoft (word|powerpoint) - .*"
@@ -44,11 +51,15 @@ class PdfInfo:
     authors: tuple[str, ...] = ()
     year: int | None = None
     prominent: tuple[str, ...] = ()
-    """The first page's largest-type lines (``prominent_lines``), largest first."""
+    """The first page's largest-type lines (``prominent_lines``), largest first;
+    a title set over several lines has its line breaks marked (``LINE_BREAK``)."""
 
 
 def clean_title(raw: str) -> str:
-    """A metadata title worth showing, or '' for a file name or a tool's placeholder."""
+    """A metadata title worth showing, or '' for a file name or a tool's placeholder.
+
+    Whitespace, ``LINE_BREAK`` included, is folded to single spaces.
+    """
     title = re.sub(r"\s+", " ", raw.replace("\x00", "")).strip()
     return "" if not title or _JUNK_TITLE.match(title) or _DATE_ONLY.match(title) else title
 
@@ -189,10 +200,11 @@ def _plain(text: str) -> str:
 
 
 def _joined(lines: Sequence[str]) -> str:
-    """Lines of one title as one line; a word hyphenated across lines is kept whole."""
+    """Lines of one title as one line, each break marked with ``LINE_BREAK``; a
+    word hyphenated across lines is kept whole (no break is marked in it)."""
     text = ""
     for line in lines:
-        glue = "" if not text or re.search(r"\w-$", text) else " "
+        glue = "" if not text or re.search(r"\w-$", text) else LINE_BREAK
         text += glue + line
     return text
 
@@ -210,7 +222,9 @@ def prominent_lines(
     ``runs`` are the page's lines in reading order as ``(text, font size in
     points, top)``, ``top`` being the distance of the line's top from the top of
     the page as a fraction of its height; a line set in two sizes is two runs.
-    Consecutive runs of one size are joined (a title set over several lines).
+    Consecutive runs of one size are joined (a title set over several lines),
+    with ``LINE_BREAK`` where one line ended, for the title chooser to see
+    where a cover's title ends and the programme's name below it begins.
     Only the top four fifths of the page count (a footer is not a title), and
     only type larger than the page's commonest size; on a cover, set mostly in
     display type (``DISPLAY_SIZE`` or more), all display type. Groups of more
@@ -257,8 +271,13 @@ def top_line(runs: Iterable[tuple[str, float, float]], max_words: int = 15) -> t
 
 def title_lines(prominent: Sequence[str], pages: Sequence[str]) -> str:
     """What ``PdfText.heading`` keeps: the title candidates a PDF's first page
-    with text offers, one per line, its largest type first, then its first line."""
-    return "\n".join(dict.fromkeys(line for line in (*prominent, first_heading(pages)) if line))
+    with text offers, one per line, its largest type first, then its first line.
+    Line breaks inside a candidate stay marked (``LINE_BREAK``)."""
+    kept: dict[str, str] = {}
+    for line in (*prominent, first_heading(pages)):
+        if line:
+            kept.setdefault(" ".join(line.split()), line)  # the marked form of a line first
+    return "\n".join(kept.values())
 
 
 _PLACEHOLDER = re.compile(r"^(print|page \d+( of \d+)?|\d+( of \d+)?|-? ?\d+ ?-?)$", re.I)
@@ -328,6 +347,11 @@ _ORGANISATION_WORD = re.compile(
     r"|foundation|clahrc|department|ministry|agency)\b",
     re.I,
 )
+
+
+def is_date(line: str) -> bool:
+    """Whether the line is a date alone: ``"June 2019"``, ``"FEBRUARY 28, 2020"``."""
+    return bool(_DATE_ONLY.match(" ".join(line.split()).strip(" ,.")))
 
 
 def is_label(line: str) -> bool:

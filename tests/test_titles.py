@@ -24,7 +24,13 @@ from chcsearch.extract import ExtractOptions, extract_pdf
 from chcsearch.index import IndexStore, stored_documents
 from chcsearch.ingest import build_index
 from chcsearch.model import BuildSummary, PdfMeta
-from chcsearch.pdfmeta import boilerplate_reason, prominent_lines, split_authors
+from chcsearch.pdfmeta import (
+    LINE_BREAK,
+    boilerplate_reason,
+    clean_title,
+    prominent_lines,
+    split_authors,
+)
 
 HAS_PDFIUM = importlib.util.find_spec("pypdfium2") is not None
 EXTRACTORS = [
@@ -127,6 +133,25 @@ def test_a_cover_line_two_files_share_is_passed_over(tmp_path: Path, extractor: 
     assert titles["reports/b.pdf"][0] == "Otter Sightings Review"
 
 
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_a_cover_title_ends_before_the_programme_name_set_under_it(
+    tmp_path: Path, extractor: str
+) -> None:
+    root = tmp_path / "archive"
+    (root / "reports").mkdir(parents=True)
+    covers = {
+        "a.pdf": (("Salmon Counts in the Tyne", "Northern Rivers Partnership"), (24, 24)),
+        "b.pdf": (("Otter Sightings Review", "Northern Rivers Partnership Annual"), (24, 24)),
+        "c.pdf": (("Northern Rivers Partnership", "Annual Accounts 2019"), (30, 20)),
+        "d.pdf": (("Northern Rivers Partnership", "Weir Repairs Plan"), (30, 20)),
+    }
+    for name, (lines, sizes) in covers.items():
+        (root / "reports" / name).write_bytes(_tiny(lines, sizes))
+    titles = _pdf_titles(_build(root, extractor))
+    assert titles["reports/a.pdf"][0] == "Salmon Counts in the Tyne"
+    assert titles["reports/b.pdf"][0] == "Otter Sightings Review"
+
+
 def test_placeholders_and_organisations_give_way_to_the_file_name(tmp_path: Path) -> None:
     root = tmp_path / "archive"
     (root / "polls").mkdir(parents=True)
@@ -216,6 +241,10 @@ def test_prominent_lines_join_a_title_set_over_lines_and_skip_the_footer() -> No
         ("PRINTED IN LARGE TYPE", 40.0, 0.95),
     ]
     assert prominent_lines(runs) == ("The Decision-Making Guide",)
+    # where a title set over lines broke is marked, and reads as a space
+    two = [("Rivers of the", 28.0, 0.3), ("North", 28.0, 0.35), ("Body text.", 11.0, 0.5)]
+    assert prominent_lines(two) == (f"Rivers of the{LINE_BREAK}North",)
+    assert clean_title(prominent_lines(two)[0]) == "Rivers of the North"
     # a page of plain text has nothing prominent
     assert prominent_lines([("Just text", 11.0, 0.1), ("More text", 11.0, 0.2)]) == ()
 
@@ -267,6 +296,48 @@ def test_series_lines_are_cut_off_and_titles_never_invented() -> None:
         "a/Section 4.4.1_COPD.pdf": "Clinical Pathway: COPD",
         "a/Section 2.2.2_Consent.pdf": "Consent",
         "a/Section 2.9_Sustainability Model.pdf": "Lessons Learned for Programmes",
+    }
+
+
+def test_a_title_set_over_lines_ends_before_a_series_line_but_not_inside_a_sentence() -> None:
+    def meta(src: str, *candidates: tuple[str, ...]) -> PdfMeta:
+        heading = "\n".join(LINE_BREAK.join(lines) for lines in candidates)
+        return PdfMeta(src, "sha", 1, "", heading=heading)
+
+    pdfs = {
+        m.src_path: m
+        for m in [
+            meta("r/accounts.pdf", ("Northern Rivers Partnership",), ("Annual Accounts",)),
+            meta("r/weirs.pdf", ("Northern Rivers Partnership",), ("Weir Repairs Plan",)),
+            # a series line, or a line beginning with one, after the title ends it
+            meta("r/salmon.pdf", ("Salmon Counts in the Tyne", "Northern Rivers Partnership")),
+            meta(
+                "r/otters.pdf",
+                ("Otter Sightings:", "A Review of Ten Years", "Northern Rivers Partnership Work"),
+            ),
+            # the programme's name inside a sentence does not
+            meta("r/skills.pdf", ("Training Needs of the", "Northern Rivers Partnership")),
+            meta("r/guardian.pdf", ("Office for Salmon", "& Northern Rivers Partnership Report")),
+            meta("r/gm.pdf", ("Enabling data flows in", "Northern Rivers Partnership")),
+            meta("r/nrp.pdf", ("Northern Rivers Partnership Programme: Evaluation",)),
+            meta("r/two.pdf", ("Eel Passes", "Northern Rivers Partnership")),  # two words left
+            # a date alone on the last line is the year, not the title
+            meta(
+                "r/appx.pdf", ("Appendices", "Eel Pass Project; end of project report", "May 2019")
+            ),
+        ]
+    }
+    assert TitleChooser(pdfs).titles() == {
+        "r/accounts.pdf": "Annual Accounts",
+        "r/weirs.pdf": "Weir Repairs Plan",
+        "r/salmon.pdf": "Salmon Counts in the Tyne",
+        "r/otters.pdf": "Otter Sightings: A Review of Ten Years",
+        "r/skills.pdf": "Training Needs of the Northern Rivers Partnership",
+        "r/guardian.pdf": "Office for Salmon & Northern Rivers Partnership Report",
+        "r/gm.pdf": "Enabling data flows in Northern Rivers Partnership",
+        "r/nrp.pdf": "Northern Rivers Partnership Programme: Evaluation",
+        "r/two.pdf": "Eel Passes Northern Rivers Partnership",
+        "r/appx.pdf": "Appendices Eel Pass Project; end of project report",
     }
 
 
@@ -354,6 +425,31 @@ def test_the_corpus_archive_has_titles_a_person_would_write(
     assert by_file["Section 6.7.2_Safer Prescribing for Fraility.pdf"] == (
         "Safer Prescribing for Frailty"
     )
+    by_level = {
+        re.match(r"Section ([\d.]*\d)", name).group(1): title  # type: ignore[union-attr]
+        for name, title in by_file.items()
+    }
+    for level, title in CORPUS_TITLES.items():
+        assert by_level[level] == title, level
+
+
+#: Cover titles set over lines that run on into the programme's name (the first
+#: three), and titles with the programme's name inside them, kept whole.
+CORPUS_TITLES = {
+    "5.2.1": "CHC NENC: Developing a Technical Infrastructure – Final Report",
+    "5.4.1": "Predictive Modelling for Planned and Unplanned Care in the North East and Cumbria",
+    "5.5.1": "SILVER: Smart Interventions for Local Vulnerable Residents",
+    "5.5.2": "Appendices SILVER Project; end of project report",
+    "2.6.1": "Identifying Skills and Training Needs of the Connected Health Cities Programme",
+    "2.5.2": (
+        "Office for the National Data Guardian & Connected Health Cities"
+        " Reasonable Expectations Report"
+    ),
+    "3.2.1": "Enabling data flows in Greater Manchester Connected Health City",
+    "2.7.1": "Connected Health Cities Programme: Evaluation",
+    "5.10.1": "Connected Health Cities North East and North Cumbria: Communications approach",
+    "2.5.1": "Connected Health Cities Citizens’ Juries Report",
+}
 
 
 #: The 10-PDF archive of issue 12, in topic folders.
