@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -218,3 +220,27 @@ def index_of(factory: Any, name: str, files: Mapping[str, str | bytes]) -> Path:
     root = factory.mktemp(name)
     build_index(settings_for(write_files(root / "site", files), root / "index"))
     return Path(root / "index")
+
+
+def tesseract_or_skip() -> None:
+    """Skip a test that needs Tesseract and poppler when they are missing (fail under CI)."""
+    import pytest
+
+    if shutil.which("tesseract") and shutil.which("pdftoppm"):
+        return
+    message = "tesseract-ocr and poppler-utils are not installed (make test installs them as root)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (required when CI=true)")
+    pytest.skip(message)
+
+
+def copy_as_region_archive(corpus_dir: Path, root: Path) -> Path:
+    """The corpus's 65 PDFs under ``root`` as reports/<region>/<chapter>/<file>.pdf
+    (``Section 4.10.1_….pdf`` in assets/north-west-coast -> north-west-coast/4.10); ``root``."""
+    for pdf in sorted((corpus_dir / "assets").rglob("*.pdf")):
+        number = re.match(r"Section (\d+\.\d+)", pdf.name)
+        assert number, pdf.name
+        target = root / "reports" / pdf.parent.name / number.group(1) / pdf.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pdf, target)
+    return root

@@ -12,13 +12,12 @@ import csv
 import io
 import os
 import re
-import shutil
 from pathlib import Path
 
 import bibtexparser
 import pytest
 import rispy
-from helpers import TEST_CACHE, run_cli, settings_for
+from helpers import TEST_CACHE, copy_as_region_archive, run_cli, settings_for
 from pdfgen import PageSpec, PdfSpec, make_pdf
 
 from chcsearch.config import IndexSettings
@@ -57,13 +56,6 @@ LABELLED = PdfSpec(
 )
 
 
-def _region_folder(path: Path) -> str:
-    """``Section 4.10.1_Qualitative….pdf`` in assets/north-west-coast -> north-west-coast/4.10."""
-    number = re.match(r"Section (\d+\.\d+)", path.name)
-    assert number, path.name
-    return f"{path.parent.name}/{number.group(1)}"
-
-
 @pytest.fixture(scope="module")
 def archive(
     corpus_dir: Path,
@@ -75,12 +67,7 @@ def archive(
     ``corpus_build`` runs first so that the extraction cache is warm: the same
     files under other paths are not extracted again.
     """
-    root = tmp_path_factory.mktemp("archive") / "library"
-    pdfs = sorted((corpus_dir / "assets").rglob("*.pdf"))
-    for pdf in pdfs:
-        target = root / "reports" / _region_folder(pdf) / pdf.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(pdf, target)
+    root = copy_as_region_archive(corpus_dir, tmp_path_factory.mktemp("archive") / "library")
     made = root / "field-notes" / "2016"
     made.mkdir(parents=True)
     (made / "quokka-review.pdf").write_bytes(make_pdf(LABELLED))

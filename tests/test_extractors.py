@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from helpers import TEST_CACHE, run_cli, settings_for
+from helpers import TEST_CACHE, run_cli, settings_for, tesseract_or_skip
 from pdfgen import PageSpec, PdfSpec, make_pdf, text_pdf
 
 from chcsearch.cache import ExtractionCache
@@ -127,18 +127,9 @@ def test_pdfium_reads_every_page_of_the_real_corpus(
     assert all(count > 0 for count in counts.values())
 
 
-def _tesseract_or_skip() -> None:
-    if shutil.which("tesseract") and shutil.which("pdftoppm"):
-        return
-    message = "tesseract-ocr and poppler-utils are not installed (make test installs them as root)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message + " (required when CI=true)")
-    pytest.skip(message)
-
-
 @pytest.mark.corpus
 def test_ocr_reads_a_page_that_has_no_text_layer(corpus_dir: Path, tmp_path: Path) -> None:
-    _tesseract_or_skip()
+    tesseract_or_skip()
     source = next((corpus_dir / "assets").rglob("Section 5.9.4_YouGov*.pdf"))
     root = tmp_path / "polls"
     root.mkdir()

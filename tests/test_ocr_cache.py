@@ -8,13 +8,12 @@ OCR run reads nothing, and turning OCR off again uses the first cache.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import run_cli
+from helpers import run_cli, tesseract_or_skip
 from pdfgen import PageSpec, PdfSpec, make_pdf
 
 from chcsearch.extract import _heading_after_ocr
@@ -33,17 +32,8 @@ SCANNED_MIDDLE = PdfSpec(
 ALL_TEXT = PdfSpec(pages=[["Wetland bird counts"], ["Counts of waders by month."]])
 
 
-def _tesseract_or_skip() -> None:
-    if shutil.which("tesseract") and shutil.which("pdftoppm"):
-        return
-    message = "tesseract-ocr and poppler-utils are not installed (make test installs them as root)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message + " (required when CI=true)")
-    pytest.skip(message)
-
-
-def _index(root: Path, tmp_path: Path, *flags: str) -> dict[str, Any]:
-    """Index ``root`` through the CLI with ``flags``; the run's summary as JSON."""
+def _run_index(root: Path, tmp_path: Path, *flags: str) -> str:
+    """Index ``root`` through the CLI with ``flags``; what it printed on stdout."""
     done = run_cli(
         "index",
         str(root),
@@ -53,11 +43,15 @@ def _index(root: Path, tmp_path: Path, *flags: str) -> dict[str, Any]:
         str(tmp_path / "cache"),
         "--jobs",
         "2",
-        "--json",
         *flags,
     )
     assert done.returncode == 0, done.stderr
-    summary: dict[str, Any] = json.loads(done.stdout)
+    return done.stdout
+
+
+def _index(root: Path, tmp_path: Path, *flags: str) -> dict[str, Any]:
+    """Index ``root`` through the CLI with ``flags``; the run's summary as JSON."""
+    summary: dict[str, Any] = json.loads(_run_index(root, tmp_path, "--json", *flags))
     return summary
 
 
@@ -87,7 +81,7 @@ def _bodies(index: Path) -> dict[tuple[str, int], str]:
 
 
 def test_ocr_reads_only_the_pages_without_text_and_caches_the_result(tmp_path: Path) -> None:
-    _tesseract_or_skip()
+    tesseract_or_skip()
     root = tmp_path / "archive"
     (root / "surveys").mkdir(parents=True)
     (root / "surveys" / "quokkas.pdf").write_bytes(make_pdf(SCANNED_MIDDLE))
@@ -105,21 +99,8 @@ def test_ocr_reads_only_the_pages_without_text_and_caches_the_result(tmp_path: P
     before = _bodies(tmp_path / "index")
 
     # the text summary, then the same run's JSON as the index recorded it
-    done = run_cli(
-        "index",
-        str(root),
-        "--index",
-        str(tmp_path / "index"),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-        "--jobs",
-        "2",
-        "--ocr",
-    )
-    assert done.returncode == 0, done.stderr
-    assert "2 files read, 0 PDFs extracted, 1 from cache, 1 with pages OCRed (1 page);" in (
-        done.stdout
-    )
+    printed = _run_index(root, tmp_path, "--ocr")
+    assert "2 files read, 0 PDFs extracted, 1 from cache, 1 with pages OCRed (1 page);" in printed
     status = json.loads(run_cli("status", "--index", str(tmp_path / "index"), "--json").stdout)
     ocred = status["last_run"]
     # only page 2 went to OCR: birds.pdf was complete, quokkas.pdf had one empty page
@@ -171,7 +152,7 @@ def test_text_ocr_finds_on_a_cover_becomes_the_first_line_of_the_heading() -> No
 def test_ocr_of_a_cached_report_reads_its_image_page_and_keeps_its_other_pages(
     corpus_dir: Path, tmp_path: Path
 ) -> None:
-    _tesseract_or_skip()
+    tesseract_or_skip()
     source = next((corpus_dir / "assets").rglob("Section 5.9.4_YouGov*.pdf"))
     root = tmp_path / "polls"
     root.mkdir()

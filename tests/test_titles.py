@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import TEST_CACHE, settings_for
+from helpers import TEST_CACHE, copy_as_region_archive, settings_for
 from pdfgen import PageSpec, PdfSpec, make_pdf
 
 from chcsearch.config import IndexSettings
@@ -362,12 +362,6 @@ def test_folder_names_keep_the_archives_acronyms() -> None:
 # The real corpus
 
 
-def _region_folder(path: Path) -> str:
-    number = re.match(r"Section (\d+\.\d+)", path.name)
-    assert number, path.name
-    return f"{path.parent.name}/{number.group(1)}"
-
-
 @pytest.fixture(scope="module")
 def region_archive(
     corpus_dir: Path,
@@ -376,12 +370,7 @@ def region_archive(
 ) -> Path:
     """The corpus's 65 PDFs as reports/<region>/<chapter>/<file>.pdf, as in
     test_archive.py; ``corpus_build`` warms the extraction cache first."""
-    root = tmp_path_factory.mktemp("titles") / "library"
-    for pdf in sorted((corpus_dir / "assets").rglob("*.pdf")):
-        target = root / "reports" / _region_folder(pdf) / pdf.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(pdf, target)
-    return root
+    return copy_as_region_archive(corpus_dir, tmp_path_factory.mktemp("titles") / "library")
 
 
 def _check_titles_and_authors(found: dict[str, tuple[str, tuple[str, ...]]]) -> None:
