@@ -668,9 +668,12 @@ class Searcher:
                     deadline.check()
                     found = {text}
                     cost = 0
+                    # the stemmer turns a final y into i (epilepsy -> epilepsi): such a stem
+                    # is no prefix of its words, so they are looked for without the i
+                    prefix = text[:-1] if len(text) > 3 and text.endswith("i") else text
                     for spell in ("spell_body", "spell_title"):
                         spelt, scanned, _ = self._prefix_words(
-                            reader, spell, text, self.budget.prefix_scan, deadline
+                            reader, spell, prefix, self.budget.prefix_scan, deadline
                         )
                         cost += scanned
                         found.update(word for word, _ in spelt if stem(word) == text)

@@ -182,6 +182,12 @@ def test_snippets_mark_matches_and_escape_everything_else(searcher: Searcher) ->
     assert html.replace("<mark>", "").replace("</mark>", "").count("<") == 0
 
 
+def test_words_the_stemmer_ends_in_i_are_marked_as_written(searcher: Searcher) -> None:
+    # frailty -> frailti: the stem is no prefix of the word the text has
+    hit = searcher.search("frailty", flat=True).results[0]
+    assert "<mark>frailty</mark>" in hit.snippet.html, hit.snippet.html
+
+
 def test_unknown_words_are_corrected_from_the_index_vocabulary(searcher: Searcher) -> None:
     results = searcher.search("asthmaa nurse")
     assert results.corrected_query == "asthma nurse"
