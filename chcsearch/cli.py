@@ -490,8 +490,9 @@ def query_command(
         typer.Option(
             "--base-url",
             metavar="URL",
-            help="Absolute URL that citation exports (bibtex, ris) put before each result's "
-            "path; default: file:// URIs for a folder archive.",
+            help="The site's absolute address, put before each result's path in every "
+            "format; default: file:// URIs for a folder archive, the site's url and baseurl "
+            "for a site that has them.",
         ),
     ] = None,
     traceback: TracebackOption = False,

@@ -412,8 +412,8 @@ def _nothing_found(scan: SiteScan, site: str) -> list[Problem]:
     return [
         Problem(
             kind="no-documents",
-            src_path=".",
-            message=f"no documents found in {site}: looked for {looked}. "
+            src_path=site,
+            message=f"no documents found: looked for {looked}. "
             "Give the folder that holds the site or the reports.",
         )
     ]

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, IndexNotFoundError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -47,7 +47,7 @@ def existing_collection_dir(name: str, env: Mapping[str, str]) -> Path:
     if not path.is_dir():
         known = [p.name for p in sorted((data_home(env) / "collections").glob("*")) if p.is_dir()]
         listing = f" Known: {', '.join(known)}." if known else ""
-        raise ConfigError(
+        raise IndexNotFoundError(
             f"no collection named {name!r} in {data_home(env)}.{listing} "
             f"Make it with: chcsearch index DIR --collection {name}"
         )

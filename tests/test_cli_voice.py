@@ -224,7 +224,7 @@ def test_an_empty_folder_indexes_with_a_warning_saying_what_was_looked_for(
         (site / "_config.yml").write_text("title: Empty\n", encoding="utf-8")
     result = run_cli("index", str(site), "--index", str(tmp_path / "ix"))
     assert result.returncode == 0, result.stderr
-    assert f"no documents found in {site}: looked for " in result.stderr
+    assert f"warning: {site}: [no-documents] no documents found: looked for " in result.stderr
     looked = "PDFs (.pdf) and Markdown or text files" if generator == "folder" else "pages (.md"
     assert looked in result.stderr
     assert "warning:" not in result.stdout and "documents         0" in result.stdout
@@ -276,11 +276,10 @@ def test_the_fast_path_reads_the_same_options_as_the_typer_command() -> None:
 
 
 def test_the_base_url_is_documented_in_the_query_help() -> None:
-    shown = " ".join(run_cli("query", "--help", env={"COLUMNS": "200"}).stdout.split())
-    assert (
-        "--base-url URL Absolute URL that citation exports (bibtex, ris) put before each "
-        "result's path; default: file:// URIs for a folder archive." in shown
-    )
+    shown = run_cli("query", "--help", env={"COLUMNS": "200"}).stdout
+    shown = " ".join(shown.replace("│", " ").split())
+    assert "--base-url URL The site's absolute address, put before each result's path" in shown
+    assert "default: file:// URIs for a folder archive, the site's url and baseurl" in shown
 
 
 # ---- paths: normalised when shown, text or PathLike in the API --------------------------------

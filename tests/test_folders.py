@@ -173,7 +173,7 @@ def test_named_collections_are_listed_and_searched_together(
     assert json.loads(status.stdout)["counts"]["documents"] == 2
 
     missing = run_cli("query", "heart", "-c", "nope", env=env)
-    assert missing.returncode == 3
+    assert missing.returncode == 4  # as for an --index folder with no index
     assert "no collection named 'nope'" in missing.stderr and "audits, clinics" in missing.stderr
     both = run_cli("query", "heart", "-c", "audits", "--index", str(tmp_path), env=env)
     assert both.returncode == 2 and "not both" in both.stderr

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -166,3 +168,22 @@ def test_the_example_archive_is_the_same_bytes_every_time(tmp_path: Path) -> Non
     assert "respiratory/_meta.yml" in relative
     assert any(rel.startswith("respiratory/copd/") for rel in relative)
     assert any(rel.endswith(".pdf.yml") for rel in relative)
+
+
+def test_the_python_examples_run_as_written(readme: str, tmp_path: Path) -> None:
+    """Each ```python block of the README, run on its own, in order, beside a copy of
+    content/: none fails, and each prints something."""
+    blocks = re.findall(r"^```python\n(.*?)^```$", readme, flags=re.S | re.M)
+    assert len(blocks) >= 2
+    shutil.copytree(PROJECT / "content", tmp_path / "content")
+    for block in blocks:
+        done = subprocess.run(
+            [sys.executable, "-c", block],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, block + "\n" + done.stderr
+        assert done.stdout.strip(), block
