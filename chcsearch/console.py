@@ -362,7 +362,7 @@ def run_query(
         results = search(text)
         report_notes(results.notes)
         keys = None
-        if output == "bibtex":
+        if output in ("bibtex", "ris"):
             # from every document of the index(es), so that a key does not depend on the query
             keys = citation_keys(
                 ((keyed(name), source), citation_stem(names, year, title))
@@ -392,7 +392,7 @@ def run_query(
     elif output == "bibtex":
         emit(results_bibtex(results, keys=keys))
     elif output == "ris":
-        emit(results_ris(results))
+        emit(results_ris(results, keys=keys))
     elif output == "trec":
         emit("\n".join(trec_lines("1", results)))
     else:

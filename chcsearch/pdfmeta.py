@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 #: Part of both extractors' cache keys: raise it when what is read about a
 #: PDF (title, authors, year, labels, first heading) changes.
-META_VERSION = 6
+META_VERSION = 7
 
 #: Where a candidate title set over several lines (``prominent_lines``) broke
 #: from one line to the next: the ASCII unit separator. ``str.splitlines``
@@ -101,11 +101,19 @@ def _one_or_many(part: str) -> tuple[str, ...]:
     return (part,)
 
 
+#: Titles before a name, which a citation leaves out: "Dr Kathryn Hall" -> "Kathryn Hall".
+_HONORIFIC = re.compile(r"^(?:(?:dr|prof|professor|mr|mrs|ms|miss|sir|dame|rev)\.?\s+)+", re.I)
+#: A surname then initials, written surname first without the comma: "FISK A.", "Fisk A.B."
+_SURNAME_INITIALS = re.compile(r"([^\W\d_][\w'’-]+)\s+((?:[A-Z]\.\s?){1,3}|[A-Z]{1,2})")
+
+
 def _person(name: str) -> str:
-    """The name without a bracketed organisation tag, or '' for an account name.
+    """The name without a bracketed organisation tag or a title, or '' for an account name.
 
     ``"Rushton Michelle (NWCAHSN)"`` -> ``"Rushton Michelle"`` (the order is kept
-    as written: which part is the surname is not guessed). A single word with no
+    as written: which part is the surname is not guessed, except that a word then
+    initials is a surname first, and says so with a comma: ``"FISK A."`` -> ``"FISK,
+    A."``). ``"Dr Kathryn Hall"`` -> ``"Kathryn Hall"``. A single word with no
     space (``"James"``, ``"Kristina"``, ``"IEUser"``), a name with an underscore or
     an ``@`` (``"Stephen_M"``) and the placeholders tools write are the names of
     the computer account that saved the file, not of the people who wrote it.
@@ -120,7 +128,9 @@ def _person(name: str) -> str:
         or not re.search(r"[^\W\d_]", name)
     ):
         return ""
-    return name
+    name = _HONORIFIC.sub("", name) or name
+    initials = _SURNAME_INITIALS.fullmatch(name)
+    return f"{initials.group(1)}, {initials.group(2).strip()}" if initials else name
 
 
 def split_authors(raw: str) -> tuple[str, ...]:

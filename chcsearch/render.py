@@ -148,7 +148,8 @@ def _page_list(pages: list[tuple[int, str]]) -> str:
 
 
 def _pages(pages: list[tuple[int, str]]) -> str:
-    return ("p. " if len(pages) == 1 else "pp. ") + _page_list(sorted(pages))
+    """``p. 3`` or ``pp. 3 (printed 1), 5``: said as a result's own page is said."""
+    return ("p. " if len(pages) == 1 else "pp. ") + _labelled(sorted(pages))
 
 
 def absolute_url(url: str, base_url: str | None) -> str:
@@ -556,14 +557,22 @@ def _line(text: str) -> str:
     return " ".join(text.split())
 
 
-def results_ris(results: SearchResults, *, base_url: str | None = None) -> str:
-    """RIS records (type RPRT), one per cited work: ``SP``/``EP`` the work's page range,
-    the pages that matched in a note, the best result's URL made absolute with ``base_url``."""
+def results_ris(
+    results: SearchResults,
+    *,
+    base_url: str | None = None,
+    keys: Mapping[Work, str] | None = None,
+) -> str:
+    """RIS records (type RPRT), one per cited work: ``ID`` the citation key BibTeX gives
+    it (see ``results_bibtex``), ``SP``/``EP`` the work's page range, the pages that
+    matched in a note, the best result's URL made absolute with ``base_url``."""
     records = []
-    for hits in _works(results).values():
+    works = _works(results)
+    named = _export_keys(works, keys)
+    for work, hits in works.items():
         hit = hits[0]
         url, count, matched, others = _citation(hits)
-        lines = ["TY  - RPRT", f"TI  - {_line(hit.title)}"]
+        lines = ["TY  - RPRT", f"ID  - {named[work]}", f"TI  - {_line(hit.title)}"]
         lines += [f"AU  - {_line(author)}" for author in hit.authors]
         if hit.year:
             lines.append(f"PY  - {hit.year}")

@@ -23,6 +23,7 @@ def _shown(page: Any) -> list[dict[str, Any]]:
             title: item.querySelector('.chcsearch-title').textContent,
             href: item.querySelector('.chcsearch-title').getAttribute('href'),
             page: (item.querySelector('.chcsearch-page') || {}).href || null,
+            parts: [...item.querySelectorAll('.chcsearch-part')].map(a => a.getAttribute('href')),
         }))"""
     )
 
@@ -42,6 +43,7 @@ def test_a_result_whose_best_text_is_a_pdf_page_links_that_page(
     assert first["page"] == corpus_server.url + "/greater-manchester/communications.html"
     for shown in _shown(browser_tab):
         assert ("#page=" in shown["href"]) == (shown["page"] is not None), shown
+        assert shown["href"] not in shown["parts"], shown  # "In the report" lists the others
     assert problems == []
 
 
@@ -59,4 +61,5 @@ def test_static_mode_links_the_pdf_page_too(
         number = re.search(r"\.pdf#page=(\d+)$", result["href"])
         assert number and result["title"].endswith(f" · p. {number.group(1)}"), result
         assert result["page"] and not re.search(r"\.pdf(#|$)", result["page"]), result
+        assert result["href"] not in result["parts"], result
     assert problems == []

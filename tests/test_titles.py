@@ -266,7 +266,12 @@ def test_prominent_lines_join_a_title_set_over_lines_and_skip_the_footer() -> No
             "University, Connected Health Cities – North East & North Cumbria, Healthwatch",
             (),
         ),
-        ("Dr Kathryn Hall and Lynne Barr", ("Dr Kathryn Hall", "Lynne Barr")),
+        ("Dr Kathryn Hall and Lynne Barr", ("Kathryn Hall", "Lynne Barr")),
+        ("Prof. Paul Burton; Dr Smith", ("Paul Burton", "Smith")),
+        ("FISK A.", ("FISK, A.",)),
+        ("Fisk A.B.", ("Fisk, A.B.",)),
+        ("Su Li", ("Su Li",)),
+        ("Amanda Lamb", ("Amanda Lamb",)),
         ("Ludwig van Beethoven", ("Ludwig van Beethoven",)),
     ],
 )

@@ -725,7 +725,7 @@
     var snippet = el("div", "chcsearch-snippet");
     snippet.appendChild(highlighted(hit.snippet_html));
     item.appendChild(snippet);
-    var pages = reportPages(hit.parts);
+    var pages = reportPages(hit.parts, hit.url);
     if (pages.length) {
       var partLine = el("div", "chcsearch-parts", "In the report: ");
       for (var p = 0; p < pages.length; p++) {
@@ -743,9 +743,10 @@
     this.options.push({ node: item, url: link.href });
   };
 
-  // The report pages of a result, in page order, each page once.
-  function reportPages(parts) {
+  // The report pages of a result, in page order, each page once, but the one its title opens.
+  function reportPages(parts, opened) {
     var pages = [], seen = {};
+    seen[opened] = true;
     for (var i = 0; i < (parts || []).length; i++) {
       var part = parts[i];
       if (part.kind !== "pdf" || !part.page || seen[part.url]) continue;
