@@ -4,9 +4,10 @@ Each command builds a settings object, calls one library function and
 renders the result: results and JSON on stdout, progress, warnings and
 errors on stderr. Errors are ``ChcSearchError``s, turned into a message and
 an exit code in one place (``_handle_errors``); ``--traceback``, accepted
-anywhere on the line, re-raises. A command line that cannot be read (an
-unknown option, a missing value) is a usage error, worded by ``run`` in the
-same one-line voice, exit code 2.
+anywhere on the line (but as the value of an option that takes one, which
+always takes the next word), re-raises. A command line that cannot be read
+(a word that is not UTF-8, an unknown option, a missing value) is a usage
+error, worded by ``run`` in the same one-line voice, exit code 2.
 
 Option values that chcsearch checks itself (numbers, choices) are taken as
 text, so that the messages about them are chcsearch's own, the same from the
@@ -32,7 +33,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .config import resolve_index_dir, resolve_index_settings, resolve_serve_settings
-from .console import FORMATS, KINDS, MAX_LIMIT, report_error, split_traceback
+from .console import FORMATS, KINDS, MAX_LIMIT, has_non_utf8, report_error, split_traceback
 from .errors import EXIT_CODES, ChcSearchError, UsageError
 from .render import bundle_text, problem_line, status_text, summary_text, to_json
 from .results import SORTS
@@ -738,6 +739,122 @@ def _option_names(command: Any) -> list[str]:
     return [*names, "--help", "-h"]
 
 
+#: An example value of each option that takes one, for the example a usage error shows.
+_OPTION_EXAMPLES = {
+    "--index": "index",
+    "--section": "north-west-coast",
+    "--level": "2.5",
+    "--kind": "pdf",
+    "--limit": "20",
+    "--page": "2",
+    "--format": "json",
+    "--batch": "queries.txt",
+    "--author": "Diggle",
+    "--year": "2018..2020",
+    "--tag": "asthma",
+    "--sort": "date",
+    "--collection": "reports",
+    "--base-url": "https://example.org/reports/",
+    "--jobs": "2",
+    "--pdf-timeout": "300",
+    "--pdf-memory": "512",
+    "--generator": "jekyll",
+    "--cache-dir": "cache",
+    "--config": "chcsearch.toml",
+    "--extractor": "pdfium",
+    "--host": "127.0.0.1",
+    "--port": "8080",
+    "--workers": "4",
+    "--cors-origin": "https://example.org",
+    "--time-limit": "2",
+    "--max-queue": "64",
+    "--frame-ancestors": "self",
+    "--idle-timeout": "5",
+    "--site-url": "https://example.org",
+}
+#: Options people reach for that are spelled otherwise here: ``--json`` is ``--format json``.
+_OPTION_ALIASES = {f"--{name}": f"--format {name}" for name in FORMATS}
+
+
+def _option_param(command: Any, name: str) -> Any:
+    """The parameter of ``command`` that ``name`` (``--limit``, ``-n``) names, or None."""
+    return next((p for p in command.params if name in (*p.opts, *p.secondary_opts)), None)
+
+
+def _takes_value(command: Any, name: str) -> bool:
+    param = _option_param(command, name)
+    return param is not None and param.param_type_name == "option" and not param.is_flag
+
+
+def _option_example(command: Any, path: str, name: str) -> str:
+    """``Example: ...`` showing ``name`` as it is given: alone for a flag, else with a value."""
+    line = _example(command).removeprefix("Example: ")
+    start = re.split(r" -", line, maxsplit=1)[0] if line and " " in path else path
+    param = _option_param(command, name)
+    if param is None or not _takes_value(command, name):
+        return f"Example: {start} {name}"
+    long_name = next((o for o in param.opts if o.startswith("--")), name)
+    value = _OPTION_EXAMPLES.get(long_name) or param.metavar or "VALUE"
+    return f"Example: {start} {name} {value}"
+
+
+def _closest_option(command: Any, name: str) -> str | None:
+    """The option ``name`` was most likely meant to be: a known other spelling, else one it is
+    the start of (``--ind`` is ``--index``), else the nearest in spelling."""
+    options = _option_names(command)
+    alias = _OPTION_ALIASES.get(name)
+    if alias and alias.split()[0] in options:
+        return alias
+    started = [o for o in options if name.startswith("--") and len(name) > 2 and o.startswith(name)]
+    close = difflib.get_close_matches(name, started, n=1, cutoff=0) if started else []
+    close = close or difflib.get_close_matches(name, options, n=1)
+    return close[0] if close else None
+
+
+def _shown_bytes(word: str) -> str:
+    """``word`` as the bytes it was given, for a message: ``'ix\\xff'``."""
+    try:
+        raw = word.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = word.encode("utf-8", "backslashreplace")
+    return repr(raw)[1:]
+
+
+def non_utf8_message(group: Any, argv: Sequence[str]) -> str | None:
+    """The usage error for the first word of ``argv`` that is not UTF-8 text, naming the
+    option (or argument) it is, or None when every word is UTF-8."""
+    word_of_command = _command_word(group, argv)
+    command = group.commands.get(word_of_command or "", group)
+    ending = (
+        "every word of a command line must be UTF-8 text (check the encoding of the "
+        "terminal or script that gave it)."
+    )
+    for position, word in enumerate(argv):
+        if not has_non_utf8([word]):
+            continue
+        shown = _shown_bytes(word)
+        name, equals, value = word.partition("=")
+        before = argv[position - 1] if position else ""
+        if word.startswith("-") and equals and not has_non_utf8([name]):
+            what = f"the value of {name}, {_shown_bytes(value)},"
+        elif word.startswith("-") and word != "-":
+            what = f"option {shown}"
+        elif (
+            before.startswith("-")
+            and "--" not in argv[:position]
+            and (_takes_value(command, before) or _takes_value(group, before))
+        ):
+            what = f"the value of {before}, {shown},"
+        elif word == word_of_command:
+            what = f"the command {shown}"
+        else:
+            arguments = [p for p in command.params if p.param_type_name == "argument"]
+            label = arguments[0].metavar if arguments and arguments[0].metavar else "argument"
+            what = f"{label} {shown}"
+        return f"{what} is not UTF-8 text; {ending}"
+    return None
+
+
 def _command_word(group: Any, argv: Sequence[str]) -> str | None:
     """The word of ``argv`` that names the command, or None when the line names none (or
     starts with an option of no command, which the parser then explains)."""
@@ -765,9 +882,11 @@ def usage_message(exc: Any, group: Any, argv: Sequence[str]) -> str:
     hint = _example(command) or f"See: {path} --help"
     if isinstance(exc, errors.NoSuchOption):
         name = str(exc.option_name)
-        close = difflib.get_close_matches(name, _option_names(command), n=1)
+        if command is not group and name in _option_names(group):
+            return f"{name} is an option of chcsearch itself, not of {path}: chcsearch {name}"
+        close = _closest_option(command, name)
         if close:
-            return f"{path} has no option {name}; did you mean {close[0]}? See: {path} --help"
+            return f"{path} has no option {name}; did you mean {close}? See: {path} --help"
         owners = [
             cmd
             for cmd, sub in getattr(command, "commands", {}).items()
@@ -788,13 +907,16 @@ def usage_message(exc: Any, group: Any, argv: Sequence[str]) -> str:
         return f"{path} needs {what}{about}. {hint}"
     if isinstance(exc, errors.BadOptionUsage):
         name = str(exc.option_name)
-        param = next((p for p in command.params if name in (*p.opts, *p.secondary_opts)), None)
+        param = _option_param(command, name)
+        example = _option_example(command, path, name)
         if param is not None and getattr(param, "is_flag", False):
-            return f"{name} is a flag and takes no value. {hint}"
+            return f"{name} is a flag and takes no value; give it alone. {example}"
         value = f" ({param.metavar})" if param is not None and param.metavar else ""
-        return f"{name} needs a value{value}. {hint}"
+        return f"{name} needs a value{value}. {example}"
     if isinstance(exc, errors.BadParameter):
         name = exc.param_hint or (exc.param.opts[0] if exc.param is not None else "a value")
+        if exc.param is not None and exc.param.param_type_name == "option":
+            hint = _option_example(command, path, exc.param.opts[0])
         return f"{name}: {str(exc.message).rstrip('.')}. {hint}"
     extra = re.search(r"unexpected extra argument(?:s|\(s\))? \((.*)\)", str(exc.message))
     if extra:
@@ -822,12 +944,13 @@ def _unknown_command(group: Any, argv: Sequence[str]) -> str | None:
 def run(argv: Sequence[str]) -> int:
     """Run the ``chcsearch`` command line ``argv``; return its exit code.
 
-    Errors while reading the line (an unknown command or option, a missing value) are
-    usage errors: one ``error:`` line on stderr and exit code 2, like every other error.
+    Errors while reading the line (an unknown command or option, a missing value, a word
+    that is not UTF-8 text) are usage errors: one ``error:`` line on stderr and exit code 2,
+    like every other error; a word that is not UTF-8 is refused before anything is done.
     """
     errors = sys.modules[typer.BadParameter.__module__]
     group = typer.main.get_command(app)
-    unknown = _unknown_command(group, argv)
+    unknown = non_utf8_message(group, argv) or _unknown_command(group, argv)
     if unknown:
         report_error(f"error: {unknown}")
         return 2

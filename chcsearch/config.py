@@ -102,19 +102,23 @@ def normal_path(path: str | os.PathLike[str], base: str | os.PathLike[str] | Non
     return Path(os.path.normpath(Path(base, path) if base is not None else Path(path)))
 
 
-def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
-    """Check and convert one raw setting; ``origin`` names where it came from."""
+def _convert(name: str, kind: str, raw: Any, origin: str, base: Path, option: str = "") -> Any:
+    """Check and convert one raw setting; ``origin`` names where it came from, ``option``
+    the command-line option it was given as (its messages name only the option)."""
+    subject = option or f"{origin}: {name}"
+
+    def item_subject(what: str) -> str:
+        return option or f"{origin}: {what}"
+
     if kind == "path":
         if not isinstance(raw, (str, os.PathLike)) or not str(raw).strip():
-            raise ConfigError(f"{origin}: {name} must be a folder path, got {raw!r}.")
+            raise ConfigError(f"{subject} must be a folder path, got {raw!r}.")
         return normal_path(Path(os.fspath(raw)).expanduser(), base)
     if kind in ("generator", "extractor"):
         value = str(raw).strip().lower()
         known = GENERATORS if kind == "generator" else EXTRACTORS
         if value not in known:
-            raise ConfigError(
-                f"{origin}: {kind} {raw!r} is not known; use one of {', '.join(known)}."
-            )
+            raise ConfigError(f"{subject} {raw!r} is not known; use one of {', '.join(known)}.")
         return value
     if kind == "jobs":
         try:
@@ -123,8 +127,7 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
             jobs = -1
         if jobs < 0:
             raise ConfigError(
-                f"{origin}: jobs must be a whole number of processes (0 means all cores), "
-                f"got {raw!r}."
+                f"{subject} must be a whole number of processes (0 means all cores), got {raw!r}."
             )
         return jobs
     if kind == "bool":
@@ -132,12 +135,12 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
             return raw
         text = str(raw).strip().lower()
         if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-            raise ConfigError(f"{origin}: {name} must be true or false, got {raw!r}.")
+            raise ConfigError(f"{subject} must be true or false, got {raw!r}.")
         return text in ("1", "true", "yes", "on")
     if kind == "host":
         value = str(raw).strip()
         if not value or any(c.isspace() for c in value):
-            raise ConfigError(f"{origin}: host must be an address such as 127.0.0.1, got {raw!r}.")
+            raise ConfigError(f"{subject} must be an address such as 127.0.0.1, got {raw!r}.")
         return value
     if kind in ("port", "workers", "count"):
         low, high = {"port": (1, 65535), "workers": (1, 64), "count": (0, 1_000_000)}[kind]
@@ -147,7 +150,7 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
             number = 0
         if not low <= number <= high:
             raise ConfigError(
-                f"{origin}: {name} must be a whole number from {low} to {high}, got {raw!r}."
+                f"{subject} must be a whole number from {low} to {high}, got {raw!r}."
             )
         return number
     if kind == "origins":
@@ -156,7 +159,8 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
         for item in origins:
             if item != "*" and not re.match(r"^https?://[^/\s]+$", item):
                 raise ConfigError(
-                    f"{origin}: CORS origin {item!r} is not of the form https://example.org (no path)."
+                    f"{item_subject('CORS origin')} {item!r} is not of the form "
+                    "https://example.org (no path)."
                 )
         return origins
     if kind == "ancestors":
@@ -172,13 +176,11 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
                 r"^https?://(\*\.)?[^/\s*]+$", item
             ):
                 raise ConfigError(
-                    f"{origin}: frame ancestor {item!r} is not none, self or an origin "
+                    f"{item_subject('frame ancestor')} {item!r} is not none, self or an origin "
                     "such as https://example.org."
                 )
         if not sources or ("'none'" in sources and len(sources) > 1):
-            raise ConfigError(
-                f"{origin}: frame_ancestors must be none, or self and/or origins, got {raw!r}."
-            )
+            raise ConfigError(f"{subject} must be none, or self and/or origins, got {raw!r}.")
         return sources
     if kind == "site_url":
         from .sources import normalize_site_url
@@ -186,7 +188,7 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
         address = normalize_site_url(raw) if isinstance(raw, str) else None
         if address is None:
             raise ConfigError(
-                f"{origin}: site_url {raw!r} is not a site's public address; give an http:// "
+                f"{subject} {raw!r} is not a site's public address; give an http:// "
                 "or https:// address with a host and no query, such as https://example.org "
                 "or https://example.org/docs."
             )
@@ -198,7 +200,7 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
             megabytes = -1
         if megabytes != 0 and not 64 <= megabytes <= 1_048_576:
             raise ConfigError(
-                f"{origin}: {name} must be a whole number of megabytes, at least 64 "
+                f"{subject} must be a whole number of megabytes, at least 64 "
                 f"(0 means no limit), got {raw!r}."
             )
         return megabytes
@@ -212,8 +214,7 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path) -> Any:
             seconds = math.nan
         if not least <= seconds <= most:  # also refuses nan and inf
             raise ConfigError(
-                f"{origin}: {name} must be a number of seconds from {least:g} to {most:g}, "
-                f"got {raw!r}."
+                f"{subject} must be a number of seconds from {least:g} to {most:g}, got {raw!r}."
             )
         return seconds
     raise AssertionError(kind)  # pragma: no cover
@@ -297,15 +298,15 @@ def _layered(
         try:
             values["index"] = collection_dir(str(collection), env)
         except ConfigError as exc:
-            raise OptionValueError(f"option --collection: {exc}") from None
+            raise OptionValueError(f"--collection: {exc}") from None
     for name, raw in flags.items():
         if name == "collection" or raw is None or raw in ((), []) or name == "rebuild":
             continue
         if name not in _KEYS:
             raise AssertionError(f"unknown flag {name}")  # pragma: no cover
-        origin = "option --" + {"cors_origins": "cors-origin"}.get(name, name.replace("_", "-"))
+        option = "--" + {"cors_origins": "cors-origin"}.get(name, name.replace("_", "-"))
         try:
-            values[name] = _convert(name, _KEYS[name][1], raw, origin, cwd)
+            values[name] = _convert(name, _KEYS[name][1], raw, f"option {option}", cwd, option)
         except ConfigError as exc:  # a bad flag is a usage error (exit 2), not bad input
             raise OptionValueError(str(exc)) from None
     return values

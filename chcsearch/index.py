@@ -778,6 +778,24 @@ class Generation:
         )
 
 
+def _what_is_there(path: Path) -> str:
+    """What ``path``, which exists but is no folder, is: ``"is a file"``, ``"is a symbolic
+    link loop"``..., for a message that says why it cannot be an index folder."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+        if path.is_symlink():
+            return "is a symbolic link that leads nowhere"
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return "is a file"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe"
+    return "is a socket" if stat.S_ISSOCK(mode) else "is a device"
+
+
 class IndexStore:
     """An index folder: its generations, its lock and its cache."""
 
@@ -794,10 +812,11 @@ class IndexStore:
                 continue
             if path.is_dir():
                 return
+            found = _what_is_there(path)
             what = (
-                "is a file, not an index folder"
+                f"{found}, not an index folder"
                 if path == self.index_dir
-                else f"cannot be an index folder: {path} is a file"
+                else f"cannot be an index folder: {path} {found}"
             )
             raise ConfigError(
                 f"{self.index_dir} {what}; give --index the folder that chcsearch index "
