@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,10 +32,18 @@ KINDS = ("page", "pdf")
 #: The most results one page of ``chcsearch query`` may hold.
 MAX_LIMIT = 1000
 _EXAMPLE = "chcsearch query stroke"
+#: A lone surrogate: how Python gives a byte of a command line that is not UTF-8.
+_NOT_UTF8 = re.compile("[\ud800-\udfff]")
 
 
 def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
-    """``(id, query)`` pairs from a file with one query a line, optionally ``id<TAB>query``."""
+    """``(id, query)`` pairs from a file with one query a line, optionally ``id<TAB>query``
+    (else the id is the line number); blank lines and ``#`` lines are skipped.
+
+    ``ConfigError`` (exit 3, like a file that cannot be read) names every line with an
+    id holding white space or a control character (a TREC run's columns are split at
+    white space), an id given twice (a run must not name one query twice), or an id
+    with no query, and says what to do; nothing is searched then."""
     try:
         text = stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -42,11 +51,29 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
             f"batch file {path} cannot be read ({exc}); give a UTF-8 text file."
         ) from exc
     queries: list[tuple[str, str]] = []
+    first_line: dict[str, int] = {}
+    faults: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         qid, tab, query = line.partition("\t")
-        queries.append((qid.strip(), query.strip()) if tab else (str(number), line.strip()))
+        qid, query = (qid.strip(), query.strip()) if tab else (str(number), line.strip())
+        if not qid or re.search(r"[\s\x00-\x1f\x7f-\x9f]", qid):
+            faults.append(f"line {number}: id {qid!r} is empty or holds white space")
+        elif not query:
+            faults.append(f"line {number}: id {qid!r} has no query after its tab")
+        elif qid in first_line:
+            faults.append(f"line {number}: id {qid!r} is on line {first_line[qid]} already")
+        first_line.setdefault(qid, number)
+        queries.append((qid, query))
+    if faults:
+        more = f"; and {len(faults) - 10} more" if len(faults) > 10 else ""
+        shown = "; ".join(faults[:10]) + more
+        raise ConfigError(
+            f"batch file {path}: {shown}. Give each line a distinct id with no space in it, "
+            "a tab, then its query (e.g. q1<TAB>stroke), or the query alone (its id is then "
+            "its line number)."
+        )
     return queries
 
 
@@ -96,18 +123,83 @@ def _whole_number(option: str, value: str | int, least: int, most: int | None, e
 
 
 def _absolute_url(option: str, value: str | None) -> str | None:
+    """``value`` as the address every link is put on (no trailing ``/``), or ``UsageError``
+    unless it is an ``http``/``https`` address with a host, or a ``file:`` URI, with no
+    query or fragment and nothing that may not stand raw in a URL anywhere in it: white
+    space, control characters, ``"<>\\{}|^`` or the backquote (the value is written as it
+    is into every link of every format, so nothing in it is dropped or repaired)."""
     from urllib.parse import urlsplit
+
+    from .sources import normalize_site_url, unsafe_in_link
 
     if value is None:
         return None
-    parts = urlsplit(value.strip())
-    if not parts.scheme or not (parts.netloc or parts.scheme == "file") or parts.query:
+    example = f"Example: {_EXAMPLE} -f bibtex {option} https://example.org/reports/"
+    unsafe = unsafe_in_link(value)
+    if unsafe:
         raise UsageError(
-            f"{option} {value!r} is not an absolute URL; give one such as "
-            f"https://example.org/reports/. Example: {_EXAMPLE} -f bibtex {option} "
-            "https://example.org/reports/"
+            f"{option} {value!r} holds {unsafe!r}, which may not stand in an address: "
+            f"percent-encode it (a space is %20). {example}"
         )
-    return value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = urlsplit("")
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        address = normalize_site_url(value)
+        if address is None:
+            raise UsageError(
+                f"{option} {value!r} is not a usable web address: give http:// or https://, "
+                f"a host and a path, with no user name, query or fragment. {example}"
+            )
+        return address
+    if scheme == "file" and parts.path.startswith("/") and not (parts.query or parts.fragment):
+        if value.endswith(("?", "#")):
+            raise UsageError(f"{option} {value!r} ends with {value[-1]!r}; leave it out.")
+        return value.rstrip("/") or value
+    raise UsageError(
+        f"{option} {value!r} is not an http://, https:// or file:// address; links are put on "
+        f"it. {example}"
+    )
+
+
+#: What a filter value must hold, and an example of one.
+_FILTER_VALUES = {
+    "--section": ("a section path", "north-west-coast"),
+    "--level": ("a numbering such as 2.5", "2.5"),
+    "--author": ("a name (a word of two or more letters)", "Diggle"),
+    "--tag": ("a tag", "asthma"),
+}
+
+
+def _filter_text(option: str, value: str) -> str:
+    """What of ``value`` the search filters by (as ``plan.build_filter`` reads it)."""
+    from .schema import author_terms
+
+    if option == "--author":
+        return " ".join(author_terms(value))
+    return value.strip().strip({"--section": "/", "--level": "."}.get(option, "")).strip()
+
+
+def check_filters(
+    *,
+    sections: Sequence[str] = (),
+    levels: Sequence[str] = (),
+    authors: Sequence[str] = (),
+    tags: Sequence[str] = (),
+) -> None:
+    """``UsageError`` for a filter value that holds nothing to filter by (``--author '!!!'``,
+    ``--tag ' '``): the search would drop it and answer as if it had not been given."""
+    given = {"--section": sections, "--level": levels, "--author": authors, "--tag": tags}
+    for option, values in given.items():
+        for value in values:
+            if not _filter_text(option, value):
+                holds, example = _FILTER_VALUES[option]
+                raise UsageError(
+                    f"{option} {value!r} holds nothing to filter by; a value must hold "
+                    f"{holds}. Example: {_EXAMPLE} {option} {example}"
+                )
 
 
 @dataclass(frozen=True)
@@ -135,6 +227,10 @@ def check_query_line(
     sort: str,
     collections: Sequence[str],
     base_url: str | None,
+    sections: Sequence[str] = (),
+    levels: Sequence[str] = (),
+    authors: Sequence[str] = (),
+    tags: Sequence[str] = (),
 ) -> QueryValues:
     """Check the values of a ``chcsearch query`` line as typed, before any index is opened:
     ``UsageError`` (exit 2) for what cannot be asked."""
@@ -156,6 +252,7 @@ def check_query_line(
         except ConfigError as exc:
             raise OptionValueError(f"--collection: {exc}") from None
     parse_years(years)
+    check_filters(sections=sections, levels=levels, authors=authors, tags=tags)
     return QueryValues(
         kinds=tuple(_one_of("--kind", kind, KINDS) for kind in kinds),
         limit=_whole_number("--limit", limit, 1, MAX_LIMIT, example=20),
@@ -201,6 +298,10 @@ def run_query_line(
         sort=sort,
         collections=collections,
         base_url=base_url,
+        sections=sections,
+        levels=levels,
+        authors=authors,
+        tags=tags,
     )
     run_query(
         text=text,
@@ -290,7 +391,7 @@ def run_query(
             f"--batch cannot write --format {output}: a batch is written query by query, "
             f"as {', '.join(streamed)} (jsonl is the default); run one query for {output}."
         )
-    base_url = (base_url or "").strip().rstrip("/") or None
+    base_url = _absolute_url("--base-url", base_url)
     if collections and index is not None:
         raise UsageError("give --index or --collection, not both.")
     names = list(dict.fromkeys(collections))
@@ -340,10 +441,10 @@ def run_query(
                     results = search(query)
                 except QueryRefusedError as exc:
                     # one query of a list: searched as its plain words, the list goes on
-                    results = search(plain_words(query))
-                    results = replace(
-                        results, notes=(f"{exc}; its words were searched", *results.notes)
-                    )
+                    words = plain_words(query)
+                    results = search(words)
+                    said = f"searched as its plain words {words!r} instead"
+                    results = replace(results, notes=(f"{exc}; {said}", *results.notes))
                 report_notes(results.notes, f" ({qid})")
                 if output == "trec":
                     emit("\n".join(trec_lines(qid, results)))
@@ -443,24 +544,52 @@ def query_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def split_traceback(argv: Sequence[str]) -> tuple[list[str], bool]:
+def split_traceback(
+    argv: Sequence[str], takes_value: Collection[str] = ()
+) -> tuple[list[str], bool]:
     """``argv`` without its ``--traceback`` flags, and whether there was one: it may stand
-    anywhere before a ``--`` (after which every word is the query's)."""
-    words = list(argv)
-    end = words.index("--") if "--" in words else len(words)
-    found = "--traceback" in words[:end]
-    return [w for w in words[:end] if w != "--traceback"] + words[end:], found
+    anywhere before a ``--`` (after which every word is the query's), but not as the value
+    of an option of ``takes_value``, which takes the next word whatever it is."""
+    words: list[str] = []
+    found = False
+    rest = iter(argv)
+    for word in rest:
+        if word == "--":
+            words += [word, *rest]
+        elif word == "--traceback":
+            found = True
+        else:
+            words.append(word)
+            if word in takes_value:
+                words += list(itertools.islice(rest, 1))
+    return words, found
+
+
+def _value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """The option words of ``parser`` that take the next word as their value."""
+    return {
+        name for action in parser._actions if action.nargs != 0 for name in action.option_strings
+    }
+
+
+def has_non_utf8(argv: Sequence[str]) -> bool:
+    """Whether a word of ``argv`` holds bytes that are not UTF-8 (Python gives them as lone
+    surrogates, which no later step can write or search for)."""
+    return any(_NOT_UTF8.search(word) for word in argv)
 
 
 def fast_query(argv: Sequence[str]) -> int | None:
     """Run a ``query`` command line without Typer; None when it must go to Typer."""
     if not argv or argv[0] != "query" or any(a in ("-h", "--help") for a in argv):
         return None
-    words, debug = split_traceback(argv)
+    if has_non_utf8(argv):  # the Typer path names the word at fault
+        return None
+    parser = query_parser()
+    words, debug = split_traceback(argv, _value_options(parser))
     if any(name.endswith("_COMPLETE") for name in os.environ if name.startswith("_CHCSEARCH")):
         return None
     try:
-        args = query_parser().parse_args(words[1:])
+        args = parser.parse_args(words[1:])
     except (_Unreadable, ValueError):
         return None
     try:
@@ -517,9 +646,11 @@ def closed_output() -> int:
 def report_notes(notes: Sequence[str], where: str = "") -> None:
     """What the search says about the query (corrections, filters no document has, limits),
     on stderr whatever the output format: dim only on a terminal and never with NO_COLOR."""
+    from .render import printable
+
     styled = colour_on(sys.stderr)
     for note in notes:
-        line = f"note{where}: {note}"
+        line = printable(f"note{where}: {note}")
         sys.stderr.write((f"\x1b[2m{line}\x1b[0m" if styled else line) + "\n")
 
 

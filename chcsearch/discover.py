@@ -41,7 +41,7 @@ import yaml
 
 from .errors import SiteError
 from .model import Problem, SourceFile
-from .sources import normalize_site_url
+from .sources import normalize_site_url, quote_unsafe
 from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 if sys.version_info >= (3, 11):
@@ -568,29 +568,35 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def safe_link(address: str) -> str | None:
-    """``address`` as a result may link to it (spaces as ``%20``), or None when it may not.
+    """``address`` as a result may link to it, or None when it may not: spaces and what
+    may not stand raw in a URL (``"<>\\{}|^`` and the backquote) percent-encoded
+    (``sources.quote_unsafe``), so that no index, export or API answer holds them.
 
     Only ``http:``/``https:`` addresses with a host and paths on the site
     (``/reports/x.pdf``) are accepted: anything else (``javascript:``,
     ``data:``, ``//other.host``, ``x.pdf``) would run in, or lead away from,
     the search page. Browsers drop tabs and line ends inside an address
     (``java`` tab ``script:`` is ``javascript:``), so an address holding any
-    control character is refused too. Used for every address written by
+    control character is refused too, and so is a host holding a space or a
+    character not allowed in a URL (``x.org\\@evil`` is one host to a
+    browser, another to other readers). Used for every address written by
     hand: sidecars' ``url:`` and front-matter resources' ``url:``.
     """
     address = address.strip()
     if not address or _CONTROL.search(address):
         return None
-    address = address.replace(" ", "%20")
     scheme = _SCHEME.match(address)
     if scheme is not None:
         rest = address[scheme.end() :]
-        accepted = scheme.group(1).lower() in ("http", "https") and bool(
-            re.match(r"//[^/\\?#]", rest)
+        host = re.match(r"//([^/?#]+)", rest)
+        accepted = (
+            scheme.group(1).lower() in ("http", "https")
+            and host is not None
+            and quote_unsafe(host.group(1)) == host.group(1)
         )
     else:
         accepted = address.startswith("/") and not address.startswith(("//", "/\\"))
-    return address if accepted else None
+    return quote_unsafe(address) if accepted else None
 
 
 def _slugify_title(text: str) -> str:

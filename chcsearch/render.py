@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .results import Hit, SearchResults
 from .snippets import mark_spans
-from .sources import absolute_link
+from .sources import absolute_link, quote_unsafe
 
 if TYPE_CHECKING:
     from .bundle import BundleSummary
@@ -59,11 +59,19 @@ def bundle_text(summary: BundleSummary) -> str:
 
 
 def _ocred(summary: BuildSummary) -> str:
-    """``, 4 with pages OCRed (5 pages)`` when OCR completed cached text in this run."""
+    """``, 4 with pages OCRed (5 pages)`` when OCR completed cached text in this run;
+    the pages are those OCR read, and the files it did not finish are named."""
+    from .ocr import ocr_timed_out
+
     if not summary.pdfs_ocred:
         return ""
     pages = summary.pdf_pages_ocred
-    return f", {summary.pdfs_ocred:,} with pages OCRed ({pages:,} page{'' if pages == 1 else 's'})"
+    stopped = sum(1 for p in summary.problems if ocr_timed_out(p.kind, p.message))
+    note = f"; {stopped:,} stopped by the time limit" if stopped else ""
+    return (
+        f", {summary.pdfs_ocred:,} with pages OCRed "
+        f"({pages:,} page{'' if pages == 1 else 's'}{note})"
+    )
 
 
 def summary_text(summary: BuildSummary) -> str:
@@ -155,20 +163,21 @@ def _pages(pages: list[tuple[int, str]]) -> str:
 def absolute_url(url: str, base_url: str | None) -> str:
     """``url`` on ``base_url`` (a site's public address, or a folder archive's ``file://``
     URI) when it is a path on the site; an address with a scheme, or any ``url`` when
-    there is no base, is left as it is. ``#page=N`` is kept."""
+    there is no base, stays where it is. ``#page=N`` is kept. Every link comes back
+    through ``sources.quote_unsafe``: no space, control character, ``"<>\\{}|^`` or
+    backquote stands raw in a link of any format, whatever the index holds."""
     if not base_url or not url.startswith("/") or url.startswith("//"):
-        return url
+        return quote_unsafe(url)
     return absolute_link(url, base_url.rstrip("/"))
 
 
 def with_links(results: SearchResults, bases: Mapping[str, str | None]) -> SearchResults:
     """The results with every link absolute on the base of the collection each result came
-    from (``bases`` by ``Hit.collection``, "" for one index; see ``absolute_url``)."""
+    from (``bases`` by ``Hit.collection``, "" for one index; see ``absolute_url``), and
+    made safe to write (``sources.quote_unsafe``) even where there is no base."""
 
     def moved(hit: Hit) -> Hit:
         base = bases.get(hit.collection)
-        if not base:
-            return hit
         return replace(
             hit,
             url=absolute_url(hit.url, base),
@@ -225,69 +234,104 @@ def _pdf_pages(hit: Hit) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+#: What the text output never prints, whatever the index holds: C0 and C1 control
+#: characters and DEL (a terminal obeys ESC sequences; BEL rings), and the bidirectional
+#: overrides and isolates, which make a line read as another.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+#: What ends or breaks a line or a cell of an export: control characters and Unicode's
+#: line and paragraph separators
+_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: tabs and line ends as spaces, every other
+    character of ``_UNPRINTABLE`` removed."""
+    return _UNPRINTABLE.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)
+
+
+def _printable_snippet(
+    text: str, spans: Iterable[tuple[int, int]]
+) -> tuple[str, list[tuple[int, int]]]:
+    """``printable(text)``, and ``spans`` moved to where their text is in it."""
+    if not _UNPRINTABLE.search(text):
+        return text, list(spans)
+    kept: list[int] = [0]
+    out: list[str] = []
+    for char in text:
+        shown = printable(char)
+        out.append(shown)
+        kept.append(kept[-1] + len(shown))
+    return "".join(out), [(kept[start], kept[end]) for start, end in spans]
+
+
 def results_text(results: SearchResults, *, colour: bool, base_url: str | None = None) -> str:
     """Results for people: grouped hits with breadcrumb, URL, snippet, parts, then facets.
 
     A result's URL is where its best text is (``Hit``); ``also:`` names each other
     report once with its pages and its file's address. ``base_url`` makes links absolute.
+    Nothing the index holds is trusted to be printable: every field goes through
+    ``printable``, so no title or snippet can move the cursor, ring or recolour a terminal.
     """
 
     def style(text: str, code: str) -> str:
         return f"{code}{text}{RESET}" if colour else text
 
+    def shown(text: object) -> str:
+        return printable(str(text))
+
     request = results.request
     pages = max(1, -(-results.total // results.limit))
-    where = f" in {', '.join(request.sections)}" if request.sections else ""
+    where = f" in {', '.join(map(shown, request.sections))}" if request.sections else ""
     noun = "result" if results.total == 1 else "results"
     lines = [
-        f"{results.total:,} {noun} for “{results.query}”{where} · page {results.page} of {pages} · "
+        f"{results.total:,} {noun} for “{shown(results.query)}”{where} · page {results.page} of {pages} · "
         f"{results.took_ms:.1f} ms"
     ]
     if results.corrected_query is not None:
-        lines.append(f"Searched for: {results.corrected_query}")
-    lines += [style(line, DIM) for line in results.explain]
+        lines.append(f"Searched for: {shown(results.corrected_query)}")
+    lines += [style(shown(line), DIM) for line in results.explain]
     first = results.request.offset
     for number, hit in enumerate(results.results, start=first + 1):
         lines.append("")
         printed = (
-            f", printed {hit.page_label}"
+            f", printed {shown(hit.page_label)}"
             if hit.page_label and hit.page_label != str(hit.page)
             else ""
         )
         page = f" (p. {hit.page}{printed})" if hit.page else ""
-        where = f"[{hit.collection}] " if hit.collection else ""
+        where = f"[{shown(hit.collection)}] " if hit.collection else ""
         lines.append(
-            f"{number:>3}. {where}{style(hit.title, BOLD)}{page}  {style(f'{hit.score:.2f}', DIM)}"
+            f"{number:>3}. {where}{style(shown(hit.title), BOLD)}{page}  {style(f'{hit.score:.2f}', DIM)}"
         )
         if hit.breadcrumb:
-            lines.append("     " + " › ".join(hit.breadcrumb))
-        byline = "; ".join(hit.authors)
+            lines.append("     " + " › ".join(map(shown, hit.breadcrumb)))
+        byline = "; ".join(map(shown, hit.authors))
         if hit.year:
             byline = f"{byline} · {hit.year}" if byline else str(hit.year)
         if byline:
             lines.append("     " + byline)
-        lines.append("     " + style(absolute_url(hit.url, base_url), DIM))
+        lines.append("     " + style(shown(absolute_url(hit.url, base_url)), DIM))
         if hit.snippet.text:
-            text = (
-                mark_spans(hit.snippet.text, hit.snippet.spans, MARK, RESET)
-                if colour
-                else hit.snippet.text
-            )
-            lines.append("     " + text)
+            text, spans = _printable_snippet(hit.snippet.text, hit.snippet.spans)
+            lines.append("     " + (mark_spans(text, spans, MARK, RESET) if colour else text))
         extra = parts_line(hit, base_url=base_url, links=True)
         if extra:
-            lines.append("     also: " + extra)
-        lines += ["     " + style(line, DIM) for line in hit.explain]
+            lines.append("     also: " + shown(extra))
+        lines += ["     " + style(shown(line), DIM) for line in hit.explain]
     if results.section_facets:
         lines.append("")
         lines.append(
             "Sections: "
             + " · ".join(
-                f"{f.title or f.value} [{f.value}] {f.count}" for f in results.section_facets
+                f"{shown(f.title or f.value)} [{shown(f.value)}] {f.count}"
+                for f in results.section_facets
             )
         )
     if results.kind_facets:
-        lines.append("Kinds: " + " · ".join(f"{f.value} {f.count}" for f in results.kind_facets))
+        lines.append(
+            "Kinds: " + " · ".join(f"{shown(f.value)} {f.count}" for f in results.kind_facets)
+        )
     if not results.results:
         lines.append("")
         lines.append("No results. Try fewer or other words, or remove filters.")
@@ -315,6 +359,25 @@ CSV_COLUMNS = [
 ]
 
 
+#: What starts a formula in a spreadsheet (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as a CSV cell a spreadsheet shows and does not run.
+
+    Bidirectional overrides are removed and control characters (line ends and tabs
+    too) become spaces, so that a bare carriage
+    return cannot split a row and every CSV reader reads back the rows written; then a
+    cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, after
+    any spaces, gets a leading apostrophe, as OWASP advises against CSV injection: a
+    spreadsheet shows ``'=HYPERLINK(…)`` as text instead of running it. The apostrophe
+    is in the data a program reads (``'-2 sided``), the price of a file safe to open.
+    """
+    text = _BREAKING.sub(" ", _BIDI.sub("", str(value)))
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
+
+
 def results_csv(
     results: SearchResults,
     *,
@@ -323,7 +386,8 @@ def results_csv(
     base_url: str | None = None,
 ) -> str:
     """Results as CSV rows, one per result, with page numbers and printed labels;
-    ``base_url`` makes the links absolute (see ``absolute_url``)."""
+    ``base_url`` makes the links absolute (see ``absolute_url``). Every text cell goes
+    through ``csv_cell``: no control character, and no cell a spreadsheet would run."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     columns = (["query_id"] if query_id is not None else []) + CSV_COLUMNS
@@ -331,7 +395,7 @@ def results_csv(
         writer.writerow(columns)
     first = results.request.offset
     for rank, hit in enumerate(results.results, start=first + 1):
-        row = [
+        row: list[object] = [
             rank,
             f"{hit.score:.4f}",
             hit.title,
@@ -350,7 +414,8 @@ def results_csv(
             hit.snippet.text,
             hit.collection,
         ]
-        writer.writerow(([query_id] if query_id is not None else []) + row)
+        cells = ([query_id] if query_id is not None else []) + row
+        writer.writerow([cell if isinstance(cell, int) else csv_cell(cell) for cell in cells])
     return buffer.getvalue().rstrip("\n")
 
 
@@ -361,12 +426,41 @@ def results_jsonl(results: SearchResults) -> str:
     )
 
 
-_BIB_SPECIAL = re.compile(r"([&%$#_{}])")
+_BIB_SPECIAL = re.compile(r"([&%$#_])")
+
+
+def _braces(text: str) -> str:
+    """Braces as ``\\{`` and ``\\}`` when they pair, else (one left open or closed, which
+    BibTeX would read as the end of the field whatever the backslash) as
+    ``\\textbraceleft{}`` and ``\\textbraceright{}``."""
+    opened: list[int] = []
+    unpaired: set[int] = set()
+    for at, char in enumerate(text):
+        if char == "{":
+            opened.append(at)
+        elif char == "}":
+            if opened:
+                opened.pop()
+            else:
+                unpaired.add(at)
+    unpaired.update(opened)
+    out = []
+    for at, char in enumerate(text):
+        if char in "{}":
+            name = "left" if char == "{" else "right"
+            out.append(f"\\textbrace{name}{{}}" if at in unpaired else "\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _bib(text: str) -> str:
-    text = " ".join(text.replace("\\", " ").replace("~", " ").replace("^", " ").split())
-    return _BIB_SPECIAL.sub(r"\\\1", text)
+    """``text`` as a BibTeX field's value that stays inside its braces: one line, no control
+    character, LaTeX's special characters escaped (``\\`` as ``\\textbackslash{}``, which
+    a LaTeX decoder reads back as ``\\``); ``~`` and ``^`` become spaces."""
+    text = _line(text.replace("~", " ").replace("^", " "))
+    text = _braces(_BIB_SPECIAL.sub(r"\\\1", text.replace("\\", "\x00")))
+    return text.replace("\x00", "\\textbackslash{}")
 
 
 #: Title words a citation key skips ("The Role of …" -> role)
@@ -395,9 +489,20 @@ _KEY_SKIP = frozenset(
 Work = tuple[str, str]
 
 
+#: Letters that NFKD does not split into an ASCII letter and a mark, and folding would lose
+_TRANSLITERATED = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "þ": "th", "ð": "d", "ı": "i"}
+)
+#: The most letters a name or a title word gives a key
+_KEY_PART = 20
+
+
 def _ascii_word(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "", folded.lower())
+    """``text`` lower case and ASCII-folded (``Ørsted`` -> ``orsted``), letters and digits
+    only, starting with a letter (``2020`` -> ""), at most ``_KEY_PART`` characters."""
+    lowered = text.lower().translate(_TRANSLITERATED)
+    folded = unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "", folded).lstrip("0123456789")[:_KEY_PART]
 
 
 def citation_stem(authors: Sequence[str], year: int | None, title: str) -> str:
@@ -405,8 +510,10 @@ def citation_stem(authors: Sequence[str], year: int | None, title: str) -> str:
     first significant word of the title, ASCII-folded and lower case (``oswald2017citizens``).
 
     The family name is the part before a comma (``Oswald, Malcolm``), else the last word.
-    With no author the title word leads (``greater2019``); what is missing is left out,
-    and a document with no author and no title word is ``doc`` and its year."""
+    Each is cut to 20 characters and starts with a letter (leading digits dropped:
+    a name ``2020`` is no name). With no author the title word leads (``greater2019``);
+    what is missing is left out, and a document with no author and no title word is
+    ``doc`` and its year."""
     author = ""
     if authors:
         first = authors[0]
@@ -414,11 +521,7 @@ def citation_stem(authors: Sequence[str], year: int | None, title: str) -> str:
             first.split(",", 1)[0] if "," in first else (first.split() or [""])[-1]
         )
     word = next(
-        (
-            w
-            for w in (_ascii_word(w) for w in title.split())
-            if w and w not in _KEY_SKIP and not w.isdigit()
-        ),
+        (w for w in (_ascii_word(w) for w in title.split()) if w and w not in _KEY_SKIP),
         "",
     )
     if not author:  # a key starts with a letter: the title word leads
@@ -553,8 +656,10 @@ def results_bibtex(
 
 
 def _line(text: str) -> str:
-    """One line: RIS fields end at the line's end."""
-    return " ".join(text.split())
+    """One line with no control character nor bidirectional override: a RIS field ends at
+    the line's end, and a line end or carriage return in a title or a file name would
+    start a field or a record."""
+    return " ".join(_BREAKING.sub(" ", _BIDI.sub("", text)).split())
 
 
 def results_ris(
@@ -565,7 +670,8 @@ def results_ris(
 ) -> str:
     """RIS records (type RPRT), one per cited work: ``ID`` the citation key BibTeX gives
     it (see ``results_bibtex``), ``SP``/``EP`` the work's page range, the pages that
-    matched in a note, the best result's URL made absolute with ``base_url``."""
+    matched in a note, the best result's URL made absolute with ``base_url``. Every
+    field is one line (``_line``), so no title or file name can start another record."""
     records = []
     works = _works(results)
     named = _export_keys(works, keys)
@@ -579,21 +685,34 @@ def results_ris(
         if count:
             lines += ["SP  - 1", f"EP  - {count}"]
         if matched:
-            lines.append(f"N1  - Matched pages: {matched}")
+            lines.append(f"N1  - Matched pages: {_line(matched)}")
         if others:
             lines.append(f"N1  - Also matched: {_line(others)}")
-        lines.append(f"UR  - {absolute_url(url, base_url)}")
+        lines.append(f"UR  - {_line(absolute_url(url, base_url))}")
         if hit.breadcrumb:
             lines.append("N1  - Section: " + _line(" > ".join(hit.breadcrumb)))
         lines += [f"KW  - {_line(tag)}" for tag in hit.tags]
-        lines.append(f"M1  - {hit.source}")
+        lines.append(f"M1  - {_line(hit.source)}")
         lines.append("ER  - ")
         records.append("\n".join(lines))
     return "\n\n".join(records)
 
 
+_DOCID_ESCAPED = re.compile(r"[%\s\x00-\x1f\x7f-\x9f]")
+
+
+def trec_docid(source: str) -> str:
+    """``source`` as one column of a TREC run: ``%``, white space and control characters
+    percent-encoded (UTF-8), ``%`` first so that two paths never give one docid
+    (``a%20b`` is ``a%2520b``, ``a b`` is ``a%20b``)."""
+    return _DOCID_ESCAPED.sub(
+        lambda m: "".join(f"%{byte:02X}" for byte in m.group().encode("utf-8")), source
+    )
+
+
 def trec_lines(query_id: str, results: SearchResults, tag: str = "chcsearch") -> list[str]:
-    """A TREC run: ``qid Q0 docid rank score tag``, docid being the result's source file.
+    """A TREC run: ``qid Q0 docid rank score tag``, docid being the result's source file
+    (``trec_docid``; ``query_id`` is the caller's to check: no white space in it).
 
     A file appears once, at its best result: with ``--flat`` a PDF's pages are results
     of their own, but judgments are of files, and a run must not name one twice."""
@@ -601,7 +720,7 @@ def trec_lines(query_id: str, results: SearchResults, tag: str = "chcsearch") ->
     seen: set[str] = set()
     lines: list[str] = []
     for hit in results.results:
-        docid = hit.source.replace(" ", "%20")
+        docid = trec_docid(hit.source)
         if docid not in seen:
             seen.add(docid)
             lines.append(f"{query_id} Q0 {docid} {first + len(lines) + 1} {hit.score:.4f} {tag}")

@@ -21,15 +21,34 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-#: Control characters and spaces: browsers drop some of them inside an address.
-_UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
+#: What may not stand raw in a link that an export or the API writes, nor anywhere in a
+#: site's address: white space and control characters (C0, DEL, C1: browsers drop some of
+#: them inside an address), the characters RFC 3986 never allows in a URL (``"<>\\{}|^``
+#: and the backquote), which close a BibTeX field, an HTML attribute or a Markdown link,
+#: and the bidirectional overrides, which show a link as another.
+_NOT_IN_LINKS = re.compile(r'[\x00-\x20\x7f-\x9f"<>\\{}|^`\s\u202a-\u202e\u2066-\u2069]')
+
+
+def quote_unsafe(link: str) -> str:
+    """``link`` with every character that may not stand raw in a URL percent-encoded (UTF-8),
+    ``%`` left as it is: so a link already encoded is unchanged, and encoding twice is
+    encoding once. Every link an export or the API writes has been through it."""
+    return _NOT_IN_LINKS.sub(
+        lambda m: "".join(f"%{byte:02X}" for byte in m.group().encode("utf-8")), link
+    )
+
+
+def unsafe_in_link(text: str) -> str | None:
+    """The first character of ``text`` that may not stand raw in a link, or None."""
+    found = _NOT_IN_LINKS.search(text)
+    return found.group() if found else None
 
 
 def normalize_site_url(raw: str) -> str | None:
     """``raw`` as a site's public address (``https://example.org/docs``, no trailing ``/``),
     or None unless it is an http(s) address with a host and nothing after its path."""
     text = raw.strip()
-    if not text or _UNSAFE.search(text):
+    if not text or _NOT_IN_LINKS.search(text):
         return None
     try:
         parts = urlsplit(text)
@@ -47,24 +66,27 @@ def normalize_site_url(raw: str) -> str | None:
 
 def absolute_link(url: str, site_url: str) -> str:
     """``url`` on ``site_url``; a path that already starts with the site URL's path (the
-    site's ``baseurl``) does not get it twice. Addresses off the site are left as they are."""
+    site's ``baseurl``) does not get it twice. Addresses off the site are left where they
+    are; every address comes back through ``quote_unsafe``."""
     if not site_url or not url.startswith("/") or url.startswith("//"):
-        return url
+        return quote_unsafe(url)
     parts = urlsplit(site_url)
     origin, base = f"{parts.scheme}://{parts.netloc}", parts.path
     if base and (url == base or url.startswith((base + "/", base + "#", base + "?"))):
-        return origin + url
-    return site_url + url
+        return quote_unsafe(origin + url)
+    return quote_unsafe(site_url + url)
 
 
 def with_site_url(answer: dict[str, Any], site_url: str) -> dict[str, Any]:
     """A copy of an API answer (search results or suggestions) with every ``url`` on
-    ``site_url``; the answer itself unchanged (it may be cached)."""
-    if not site_url:
-        return answer
+    ``site_url`` (when there is one) and through ``quote_unsafe`` (always: an index built
+    before links were encoded may hold a raw ``"`` or ``<``); the answer itself unchanged
+    (it may be cached)."""
 
     def moved(item: dict[str, Any]) -> dict[str, Any]:
-        out = {**item, "url": absolute_link(str(item.get("url", "")), site_url)}
+        out = dict(item)
+        if "url" in item:
+            out["url"] = absolute_link(str(item["url"]), site_url)
         if "group_url" in item:
             out["group_url"] = absolute_link(str(item["group_url"]), site_url)
         if isinstance(item.get("parts"), list):

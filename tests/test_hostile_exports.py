@@ -1,0 +1,371 @@
+"""Exports and terminal output that no title, file name, sidecar or option can break.
+
+A tiny folder archive whose file names, PDF metadata and sidecars were written
+by an attacker (line ends and RIS tags in a file name, spreadsheet formulas in
+titles and authors, a URL that closes a BibTeX field, escape sequences) is
+indexed, searched through the real CLI in every format, and read back with the
+parsers people use: exactly one record per result with its title, no cell a
+spreadsheet would run, no control character anywhere. The renderers are also
+given results that hold what an index should never hold, since they must not
+trust it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import bibtexparser
+import pytest
+import rispy
+from bibtexparser.middlewares import LatexDecodingMiddleware
+from helpers import run_cli, settings_for, write_files
+from pdfgen import PageSpec, PdfSpec, make_pdf
+
+from chcsearch.discover import safe_link
+from chcsearch.ingest import build_index
+from chcsearch.render import (
+    citation_stem,
+    csv_cell,
+    results_bibtex,
+    results_csv,
+    results_ris,
+    results_text,
+    trec_docid,
+    with_links,
+)
+from chcsearch.results import FacetValue, Hit, Part, SearchRequest, SearchResults, Snip
+from chcsearch.sources import normalize_site_url, quote_unsafe, with_site_url
+
+#: Control characters but the line end, and the bidirectional overrides and isolates
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+FORMULA = ("=", "+", "-", "@")
+
+RIS_FILE = "x\nER  - \n\nTY  - JOUR\nTI  - pwned\nER  - \n asthma.pdf"
+
+
+def _pdf(text: str, title: str | None = None, author: str | None = None) -> bytes:
+    return make_pdf(PdfSpec(pages=[PageSpec(lines=(text,))], title=title, author=author))
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index of a folder archive an attacker wrote; every file matches "asthma"."""
+    root = tmp_path_factory.mktemp("hostile exports")
+    folder = write_files(
+        root / "archive",
+        {
+            RIS_FILE: _pdf("Asthma newline file.", title="Newline named report"),
+            "=HYPERLINK(1) asthma.pdf": _pdf(
+                "Asthma formula.",
+                title='=HYPERLINK("http://evil","asthma click")',
+                author="+Cmd Evil; -Dash Man",
+            ),
+            "pct%20 hash asthma.pdf": _pdf("Asthma percent one.", title="Percent one"),
+            "pct  hash asthma.pdf": _pdf("Asthma percent two.", title="Percent two"),
+            "tab\there asthma.pdf": _pdf("Asthma tab.", title="Tab named report"),
+            "sidecar asthma.pdf": _pdf("Asthma sidecar."),
+            "sidecar asthma.pdf.yml": (
+                "title: \"-2+3+cmd|' /C calc'!A0\"\n"
+                'authors: ["@SUM(1+1)*cmd Person"]\n'
+                'tags: ["=evil()"]\n'
+                'url: "https://x.org/a}},@misc{evil,title={pwned}}\\"<b>"\n'
+            ),
+            "cr asthma.pdf": _pdf("Asthma carriage."),
+            "cr asthma.pdf.yml": 'title: "Asthma\\rcarriage return"\nauthors: ["Hans Ørsted"]\n',
+            "esc asthma.pdf": _pdf("Asthma escape."),
+            "esc asthma.pdf.yml": 'title: "\\e[31mRed\\a asthma \\u202eevil"\nauthors: ["2020"]\n',
+            "slash asthma.pdf": _pdf("Asthma backslash."),
+            "slash asthma.pdf.yml": 'title: "C:\\\\temp\\\\asthma {x} 50% & y_z"\n',
+        },
+    )
+    build_index(settings_for(folder, root / "index"))
+    return root / "index"
+
+
+def _query(index: Path, output: str, *more: str) -> str:
+    done = run_cli("query", "asthma", "--index", str(index), "-n", "50", "-f", output, *more)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _results(index: Path) -> list[dict[str, object]]:
+    return list(json.loads(_query(index, "json"))["results"])
+
+
+def _one_line(text: str) -> str:
+    text = re.sub(r"[\u202a-\u202e\u2066-\u2069]", "", text)
+    return " ".join(CONTROL.sub(" ", text).split())
+
+
+# ---- the real CLI on the hostile archive --------------------------------------------
+
+
+def test_ris_has_one_record_per_result_with_its_title_and_file(hostile: Path) -> None:
+    results = _results(hostile)
+    assert len(results) == 9
+    records = rispy.loads(_query(hostile, "ris"))
+    assert [r["title"] for r in records] == [_one_line(str(r["title"])) for r in results]
+    assert "pwned" not in {r["title"] for r in records}
+    newline = next(r for r in records if r["title"] == "Newline named report")
+    assert newline["note"] == _one_line(RIS_FILE)
+
+
+def test_bibtex_has_one_entry_per_result_and_every_field_stays_in_its_braces(
+    hostile: Path,
+) -> None:
+    results = _results(hostile)
+    for more in ((), ("--base-url", "https://x.org/reports")):
+        library = bibtexparser.parse_string(
+            _query(hostile, "bibtex", *more), append_middleware=[LatexDecodingMiddleware()]
+        )
+        assert not library.failed_blocks
+        assert len(library.entries) == len(results)
+        assert "evil" not in {entry.key for entry in library.entries}
+        titles = [entry.fields_dict["title"].value.strip("{}") for entry in library.entries]
+        assert titles == [_one_line(str(r["title"])) for r in results]
+    assert "C:\\temp\\asthma {x} 50% & y_z" in titles  # backslash, braces, % & _ read back
+
+
+def test_csv_reads_back_the_rows_written_and_no_cell_starts_a_formula(hostile: Path) -> None:
+    results = _results(hostile)
+    rows = list(csv.reader(io.StringIO(_query(hostile, "csv"), newline="")))
+    assert len(rows) == len(results) + 1
+    header, body = rows[0], rows[1:]
+    assert [row[header.index("title")].removeprefix("'") for row in body] == [
+        _one_line(str(r["title"])) for r in results
+    ]
+    cells = [cell for row in body for cell in row]
+    assert not [c for c in cells if c.lstrip(" ").startswith(FORMULA)]
+    assert '\'=HYPERLINK("http://evil","asthma click")' in cells
+    assert "'+Cmd Evil; -Dash Man" in cells and "'=evil()" in cells
+
+
+def test_a_batch_on_stdin_writes_csv_with_no_formula(hostile: Path) -> None:
+    command = ["query", "--batch", "-", "-f", "csv", "--index", str(hostile), "-n", "50"]
+    done = subprocess.run(
+        [sys.executable, "-m", "chcsearch", *command],
+        input="q1\tasthma\n=cmd\tasthma formula\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout, newline="")))
+    assert [row[0] for row in rows[1:]].count("'=cmd") >= 1
+    assert not [c for row in rows for c in row if c.lstrip(" ").startswith(FORMULA)]
+
+
+@pytest.mark.parametrize("output", ["text", "json", "jsonl", "csv", "bibtex", "ris", "trec"])
+def test_no_output_format_holds_a_control_character(hostile: Path, output: str) -> None:
+    text = _query(hostile, output)
+    assert not CONTROL.findall(text), output
+
+
+def test_every_link_is_percent_encoded_in_every_format(hostile: Path) -> None:
+    for output in ("text", "json", "csv", "ris"):
+        text = _query(hostile, output, "--base-url", "https://x.org")
+        links = re.findall(r"https://[^\s,\"]+", text)
+        assert len(links) >= 9 and not [u for u in links if re.search(r"[{}<>|^`\\]", u)]
+    bibtex = _query(hostile, "bibtex", "--base-url", "https://x.org")
+    links = re.findall(r"\\url\{([^}]*)\}", bibtex)
+    assert len(links) == 9 and not [u for u in links if re.search(r"[\s{<>|^`\"]", u)]
+    urls = [str(r["url"]) for r in _results(hostile)]
+    assert "https://x.org/a%7D%7D,@misc%7Bevil,title=%7Bpwned%7D%7D%22%3Cb%3E#page=1" in urls
+
+
+def test_trec_lines_have_six_columns_and_one_docid_per_file(hostile: Path) -> None:
+    lines = _query(hostile, "trec").splitlines()
+    assert len(lines) == 9 and all(len(line.split()) == 6 for line in lines)
+    docids = [line.split()[2] for line in lines]
+    assert len(set(docids)) == 9
+    assert {"pct%2520%20hash%20asthma.pdf", "pct%20%20hash%20asthma.pdf"} <= set(docids)
+    assert "tab%09here%20asthma.pdf" in docids
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://x.org\nER  - \n\nTY  - JOUR",
+        "javascript://x/%0aalert(document.domain)%0a%2f%2f",
+        "data://x/",
+        "ftp://x.org/reports",
+        " https://x.org",
+        "https://x.org/my reports",
+        'https://x.org/"onmouseover',
+        "https://x.org/}},@misc{evil,title={pwned}}",
+        "https://x.org/a\tb",
+        "https://x.org/<b>",
+        "https://x.org/a|b^c`d\\e",
+        "https://x.org?q=1",
+        "https:///reports",
+        "x.org/reports",
+    ],
+)
+def test_a_base_url_that_is_not_a_plain_address_is_a_usage_error(hostile: Path, value: str) -> None:
+    done = run_cli("query", "asthma", "--index", str(hostile), "-f", "ris", "--base-url", value)
+    assert done.returncode == 2 and not done.stdout
+    assert repr(value) in done.stderr and "Example:" in done.stderr
+
+
+def test_http_https_and_file_base_urls_are_accepted(hostile: Path) -> None:
+    for value, start in [
+        ("https://x.org/reports/", "https://x.org/reports/"),
+        ("http://x.org", "http://x.org/"),
+        ("file:///srv/the%20library", "file:///srv/the%20library/"),
+    ]:
+        records = rispy.loads(_query(hostile, "ris", "--base-url", value))
+        # all but the sidecar's, whose own address is off the archive
+        assert sum(r["urls"][0].startswith(start) for r in records) == len(records) - 1
+
+
+def test_batch_ids_with_space_given_twice_or_without_a_query_are_refused(
+    hostile: Path, tmp_path: Path
+) -> None:
+    batch = tmp_path / "queries.tsv"
+    batch.write_text("q 1\tasthma\nq2\tasthma\nq2\tformula\nq3\t\n4\tx\nasthma\n", encoding="utf-8")
+    done = run_cli("query", "--batch", str(batch), "--index", str(hostile), "-f", "trec")
+    assert done.returncode == 3 and not done.stdout
+    message = " ".join(done.stderr.split())
+    assert "line 1: id 'q 1' is empty or holds white space" in message
+    assert "line 3: id 'q2' is on line 2 already" in message
+    assert "line 4: id 'q3' has no query after its tab" in message
+    assert "line 5" not in message and "line 6" not in message  # ids "4" and "6" differ
+
+
+def test_a_refused_query_in_a_batch_is_searched_as_its_plain_words(
+    hostile: Path, tmp_path: Path
+) -> None:
+    batch = tmp_path / "queries.txt"
+    batch.write_text("*asthma*\n", encoding="utf-8")
+    done = run_cli("query", "--batch", str(batch), "--index", str(hostile))
+    assert done.returncode == 0, done.stderr
+    assert "searched as its plain words 'asthma' instead" in done.stderr
+    assert json.loads(done.stdout)["total"] == 9
+
+
+# ---- renderers given what an index should never hold --------------------------------
+
+EVIL = "\x1b[31mRed\x07 \u202eevil\u2066 one\rtwo\nthree \x9b2J"
+
+
+def _evil_results() -> SearchResults:
+    snippet = Snip(text=f"{EVIL} asthma", html="", spans=((len(EVIL) + 1, len(EVIL) + 7),))
+    part = Part(
+        source="b\x1b.pdf",
+        kind="pdf",
+        page=2,
+        url="/b\x1b.pdf#page=2",
+        score=1.0,
+        snippet=snippet,
+        title=f"Other {EVIL}",
+        page_label="i\x1b",
+    )
+    hit = Hit(
+        id="1",
+        source=f"a\n{EVIL}.pdf",
+        title=f"={EVIL} {{open",
+        section="hub",
+        breadcrumb=(f"Hub {EVIL}",),
+        level="report",
+        kind="pdf",
+        url='/a b"<>{}|^`\\\x1b.pdf#page=1',
+        page=1,
+        score=1.5,
+        snippet=snippet,
+        parts=(part,),
+        page_label="iv\x07",
+        authors=(f"@{EVIL}",),
+        year=2020,
+        tags=(f"-{EVIL}",),
+    )
+    return SearchResults(
+        query="asthma",
+        corrected_query=None,
+        total=1,
+        page=1,
+        limit=10,
+        request=SearchRequest.make("asthma"),
+        section_facets=(FacetValue(value="hub", count=1, title=f"Hub {EVIL}"),),
+        kind_facets=(FacetValue(value="pdf", count=1),),
+        results=(hit,),
+        took_ms=1.0,
+    )
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_the_text_output_prints_no_control_character_the_index_holds(colour: bool) -> None:
+    text = results_text(_evil_results(), colour=colour, base_url="https://x.org")
+    if colour:  # only its own styles, which it opens and closes
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert not CONTROL.findall(text.replace("\n", ""))
+    assert "Red evil one two three 2J asthma" in text
+    assert "https://x.org/a%20b%22%3C%3E%7B%7D%7C%5E%60%5C%1B.pdf#page=1" in text
+
+
+def test_the_marked_words_of_a_snippet_stay_marked_once_controls_are_gone() -> None:
+    text = results_text(_evil_results(), colour=True)
+    assert "\x1b[1;33masthma\x1b[0m" in text
+
+
+def test_exports_of_hostile_results_read_back_as_one_record() -> None:
+    results = with_links(_evil_results(), {"": "https://x.org"})
+    records = rispy.loads(results_ris(results))
+    assert len(records) == 1 and records[0]["title"] == _one_line(f"={EVIL} {{open")
+    library = bibtexparser.parse_string(results_bibtex(results))
+    assert len(library.entries) == 1 and not library.failed_blocks
+    written = results_csv(results, query_id="@q")
+    rows = list(csv.reader(io.StringIO(written, newline="")))
+    assert len(rows) == 2 and not CONTROL.findall(written)
+    assert not [c for c in rows[1] if c.lstrip(" ").startswith(FORMULA)]
+
+
+def test_a_csv_cell_that_would_start_a_formula_gets_an_apostrophe() -> None:
+    assert csv_cell("=1+1") == "'=1+1"
+    assert csv_cell("  -2") == "'  -2"
+    assert csv_cell("\t@x") == "' @x"  # the tab is a space first, then the cell is quoted
+    assert csv_cell("a\rb") == "a b"
+    assert csv_cell("plain - text") == "plain - text"
+
+
+def test_links_and_docids_are_percent_encoded_once() -> None:
+    assert quote_unsafe('/a b"<>\\{}|^`\x00\u202e%20') == (
+        "/a%20b%22%3C%3E%5C%7B%7D%7C%5E%60%00%E2%80%AE%20"
+    )
+    assert quote_unsafe(quote_unsafe("/a b")) == "/a%20b"
+    assert trec_docid("pct%20 hash") != trec_docid("pct  hash")
+    assert trec_docid("a\nb\tc") == "a%0Ab%09c"
+
+
+def test_a_hand_written_link_is_stored_percent_encoded() -> None:
+    assert safe_link('https://x.org/a}},@misc{evil}"<b>') == (
+        "https://x.org/a%7D%7D,@misc%7Bevil%7D%22%3Cb%3E"
+    )
+    assert safe_link("https://x.org\\@evil.example/") is None
+    assert safe_link("https://x y.org/") is None
+
+
+def test_citation_keys_keep_letters_start_with_one_and_are_capped() -> None:
+    assert citation_stem(["Hans Ørsted"], 1820, "Œuvres") == "orsted1820oeuvres"
+    assert citation_stem(["Łukasz Straße"], None, "Þing") == "strassething"
+    assert citation_stem(["2020"], 2020, "2020 vision") == "vision2020"
+    assert citation_stem(["Evil"], None, '=HYPERLINK("http://evil","x")') == (
+        "evilhyperlinkhttpevilx"
+    )
+    assert len(citation_stem(["A" * 50], 2019, "B" * 50)) == 20 + 4 + 20
+
+
+def test_the_api_never_hands_out_a_raw_quote_or_angle_bracket_an_old_index_holds() -> None:
+    answer = {"results": [{"url": '/a"<b>.pdf', "group_url": "/a b", "parts": [{"url": "/c{"}]}]}
+    moved = with_site_url(answer, "")
+    assert moved["results"][0]["url"] == "/a%22%3Cb%3E.pdf"
+    assert moved["results"][0]["group_url"] == "/a%20b"
+    assert moved["results"][0]["parts"][0]["url"] == "/c%7B"
+    assert answer["results"][0]["url"] == '/a"<b>.pdf'  # the cached answer is left as it is
+    assert normalize_site_url("https://x.org/}") is None
