@@ -31,7 +31,15 @@ from .discover import safe_link
 from .levels import ancestor_paths, level_prefixes
 from .model import Document, PageMeta, PdfMeta, Problem, Resource
 from .parse import MAX_TEXT_CHARS, cap_text, title_from_filename, too_large_problem
-from .pdfmeta import LINE_BREAK, boilerplate_reason, clean_title, is_date, is_label
+from .pdfmeta import (
+    LINE_BREAK,
+    boilerplate_reason,
+    clean_title,
+    has_letter_or_digit,
+    is_date,
+    is_label,
+    visible_text,
+)
 
 if TYPE_CHECKING:
     from .sidecars import ArchiveMetadata
@@ -121,6 +129,12 @@ def _key(text: str) -> str:
     return " ".join(word for word, _ in _key_words(text))
 
 
+def _exact_key(text: str) -> str:
+    """The words of a line with their numbers, case ignored: "Annual Report 2018"
+    and "Annual Report 2019" are two titles."""
+    return " ".join(m.group().casefold() for m in re.finditer(r"[^\W_]+", text))
+
+
 def _agreement(line: str, file_title: str) -> float:
     """The share of the file name's words (not labels like "final", "report") in the line."""
     named = {w for w, _ in _key_words(file_title) if len(w) > 2 and not is_label(w)}
@@ -144,22 +158,34 @@ class TitleChooser:
     several lines ends before a line that is or begins with a series line
     (``_before_series``), and before a date set on its last line
     (``_before_date``). A metadata title that names another file ("Section
-    2.9 …" on file 2.2.2) is passed over. Titles still shared by two files
-    fall back to their file names.
+    2.9 …" on file 2.2.2) is passed over. A file's own metadata title is a
+    series line only when two or more files have that very title (numbers
+    counted: "Annual Report 2018" is not "Annual Report 2019"); one that
+    begins another file's line, or repeats another's with one word changed, is
+    that file's title. Titles still shared by two files (numbers counted) fall
+    back to their file names.
     Nothing is invented: every title is a line of the PDF, its metadata or its
     file name, or the start or end of one.
+
+    Cost is linear in the number of files: every candidate is at most a
+    title's size (``clean_title``: ``TITLE_MAX_CHARS``, ``TITLE_MAX_WORDS``)
+    before any table of word prefixes or one-word-changed lines is built.
     """
 
     def __init__(self, pdfs: Mapping[str, PdfMeta]) -> None:
         self.pdfs = pdfs
         #: the cover lines of each candidate set over several (``LINE_BREAK``)
         self.lines: dict[tuple[str, str], tuple[str, ...]] = {}
+        #: each file's own metadata title, when it is one of its candidates
+        self.own: dict[str, str] = {}
         self.candidates = {src: self._candidates(src, meta) for src, meta in pdfs.items()}
+        exact_files: dict[str, set[str]] = {}
         files_of: dict[str, set[str]] = {}
         begins: dict[str, set[str]] = {}
         near: dict[tuple[str, ...], set[str]] = {}
         for src, lines in self.candidates.items():
             for line in lines:
+                exact_files.setdefault(_exact_key(line), set()).add(src)
                 words = [w for w, _ in _key_words(line)]
                 files_of.setdefault(" ".join(words), set()).add(src)
                 for n in range(1, len(words)):
@@ -184,23 +210,28 @@ class TitleChooser:
                     series.add(" ".join(shape))
         self.series = series
         self.begins = begins
+        #: lines (``_exact_key``) that two or more files have
+        self.shared = {key for key, files in exact_files.items() if len(files) >= 2}
 
     def _candidates(self, src_path: str, meta: PdfMeta) -> list[str]:
         raw = [meta.title, *meta.heading.splitlines()]
         own = _LEVEL_IN_NAME.match(posixpath.basename(src_path))
         out: list[str] = []
-        for text in raw:
-            line = clean_title(text)
+        for number, text in enumerate(raw):
+            line = clean_title(text)  # a title's size at most, with no invisible characters
             named = _NUMBERED_NAME.match(line)
             if named and (not own or own.group(1) != (named.group(1) or named.group(2))):
                 continue  # the name of another file, or a numbered section heading
             title = title_from_filename(line + ".pdf") if named else line.rstrip(" -–—|")
-            if title and title not in out:
+            if not has_letter_or_digit(title):
+                continue
+            if number == 0 and not named:
+                self.own[src_path] = title
+            if title not in out:
                 out.append(title)
                 if not named and LINE_BREAK in text:
-                    self.lines[src_path, title] = tuple(
-                        " ".join(part.split()) for part in text.split(LINE_BREAK)
-                    )
+                    parts = (visible_text(part) for part in text.split(LINE_BREAK))
+                    self.lines[src_path, title] = tuple(part for part in parts if part)
         return out
 
     def _good_start(self, head: str) -> bool:
@@ -245,8 +276,9 @@ class TitleChooser:
                 return head
         return title
 
-    def _without_series(self, line: str) -> str:
-        """The line less a leading series line, or '' when it is all series.
+    def _without_series(self, line: str, own: bool = False) -> str:
+        """The line less a leading series line, or '' when it is all series
+        (for the file's ``own`` metadata title: when two or more files have it).
 
         A series line is cut off the front only where it stands apart: a label
         ("End of Project Report …"), or followed by punctuation ("CHC NENC: …",
@@ -255,7 +287,7 @@ class TitleChooser:
         three or more files (a programme's name set on the title's first line).
         """
         words = _key_words(line)
-        if _key(line) in self.series:
+        if (_exact_key(line) in self.shared) if own else (_key(line) in self.series):
             return ""
         for n in range(len(words) - 1, 0, -1):
             head, rest = line[: words[n - 1][1]], line[words[n - 1][1] :]
@@ -273,8 +305,14 @@ class TitleChooser:
         named = title_from_filename(src_path)
         good: dict[str, str] = {}  # title: the candidate it came from
         for line in self.candidates.get(src_path, []):
-            rest = self._without_series(self._before_series(src_path, line))
-            if rest and not boilerplate_reason(rest) and _key(rest) not in self.series:
+            own = line == self.own.get(src_path)
+            rest = self._without_series(self._before_series(src_path, line), own)
+            series = (
+                _exact_key(rest) in self.shared
+                if own and rest == line
+                else _key(rest) in self.series
+            )
+            if rest and not boilerplate_reason(rest) and not series:
                 good.setdefault(rest, line)
         if not good:
             return named
@@ -297,9 +335,9 @@ class TitleChooser:
     def titles(self) -> dict[str, str]:
         """Every PDF's title; two files never share one unless their names do."""
         chosen = {src: self.title(src) for src in sorted(self.pdfs)}
-        count = Counter(_key(t) for t in chosen.values())
+        count = Counter(_exact_key(t) for t in chosen.values())
         return {
-            src: title if count[_key(title)] < 2 else title_from_filename(src)
+            src: title if count[_exact_key(title)] < 2 else title_from_filename(src)
             for src, title in chosen.items()
         }
 

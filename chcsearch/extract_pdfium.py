@@ -28,11 +28,15 @@ def _xmp(data: bytes) -> PdfInfo:
     return parse_xmp(match.group()) if match else PdfInfo()
 
 
-def _runs(textpage: pdfium.PdfTextPage, height: float) -> list[tuple[str, float, float]]:
+def _runs(
+    textpage: pdfium.PdfTextPage, height: float, box: tuple[float, float, float, float]
+) -> list[tuple[str, float, float]]:
     """The page's lines as ``(text, font size, top)`` runs for ``prominent_lines``.
 
     The size is the font size times the text matrix's vertical scale: many
-    PDFs set a font at size 1 and scale it.
+    PDFs set a font at size 1 and scale it. Only characters on the page (their
+    centre inside its ``box``: left, bottom, right, top) count: text set off
+    the page is no one's title.
     """
     handle = textpage.raw
     matrix = pdfium_c.FS_MATRIX()
@@ -47,6 +51,10 @@ def _runs(textpage: pdfium.PdfTextPage, height: float) -> list[tuple[str, float,
             text, size = "", 0.0
             continue
         if glyph.strip():
+            pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
+            x, y = (left.value + right.value) / 2, (bottom.value + top.value) / 2
+            if not (box[0] <= x <= box[2] and box[1] <= y <= box[3]):
+                continue
             pdfium_c.FPDFText_GetMatrix(handle, index, matrix)
             scale = (matrix.c**2 + matrix.d**2) ** 0.5 or 1.0
             char_size = pdfium_c.FPDFText_GetFontSize(handle, index) * scale
@@ -54,7 +62,6 @@ def _runs(textpage: pdfium.PdfTextPage, height: float) -> list[tuple[str, float,
                 runs.append((text, size, line_top))
                 text = ""
             if not text.strip():
-                pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
                 line_top = (height - top.value) / (height or 1.0)
             size = char_size
         text += glyph
@@ -81,8 +88,8 @@ def read_pages(path: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int
                 page = document[index]
                 textpage = page.get_textpage()
                 pages.append(textpage.get_text_bounded().replace("\r\n", "\n"))
-                if not cover and re.search(r"[^\W\d_]", pages[-1]):
-                    cover = _runs(textpage, page.get_height())  # the first page with words
+                if not cover and re.search(r"[^\W\d_]", pages[-1]):  # the first page with words
+                    cover = _runs(textpage, page.get_height(), page.get_bbox())
                 textpage.close()
                 page.close()
             except pdfium.PdfiumError:

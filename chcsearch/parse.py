@@ -26,7 +26,7 @@ from markdown_it.token import Token
 
 from .discover import ACCEPTED_LINKS, SiteScan, page_url, resolve_resource_path, safe_link
 from .model import Page, PageMeta, Problem, Resource, ResourceKind, SourceFile
-from .pdfmeta import YEAR
+from .pdfmeta import YEAR, has_letter_or_digit, visible_text
 from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 if sys.version_info >= (3, 11):
@@ -478,15 +478,24 @@ _NUMBER_PREFIX = re.compile(r"^(?:section\s*)?\d+(?:\.\d+)*[\s_\-–:.]+", re.I)
 
 
 def title_from_filename(path: str) -> str:
-    """A readable title from a file name: ``Section 2.5.1_Citizens Juries.pdf`` -> ``Citizens Juries``."""
-    stem = posixpath.splitext(posixpath.basename(path))[0]
-    text = stem.replace("_", " ")
+    """A readable title from a file name: ``Section 2.5.1_Citizens Juries.pdf`` -> ``Citizens Juries``.
+
+    Invisible characters are removed (``pdfmeta.visible_text``). A name that
+    leaves no letter or digit (``___.pdf``, ``\u200b.pdf``) is its title with its
+    extension, as written (``___.pdf``, ``.pdf``); a name with nothing visible at
+    all, its characters' escapes: never an empty or invisible title.
+    """
+    name = posixpath.basename(path)
+    stem = posixpath.splitext(name)[0]
+    text = visible_text(stem.replace("_", " "))
     stripped = _NUMBER_PREFIX.sub("", text)
     text = stripped if stripped.strip() else text
-    text = re.sub(r"\s+", " ", text).strip(" -")
+    text = text.strip(" -")
     if text and text == text.lower() and "-" in text and " " not in text:
         text = text.replace("-", " ")
-    return text[:1].upper() + text[1:] if text else stem
+    if has_letter_or_digit(text):
+        return text[:1].upper() + text[1:]
+    return visible_text(name) or name.encode("unicode_escape").decode("ascii")
 
 
 def section_from_path(src_path: str, content_dir: str = "") -> str:
@@ -683,13 +692,16 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
         problems.append(too_large_problem(src_path, f"page is too large ({size or chars})"))
         plain = cap_text(plain)
 
-    title = _as_text(metadata.get("title"))
+    title = visible_text(_as_text(metadata.get("title")))
+    title = title if has_letter_or_digit(title) else ""
+    guessed = visible_text(guessed or "")
     title_weighted = True
     if not title and guessed:
         # a note's first line: shown as its title, searched only as the text it is
         title, title_weighted = guessed, False
     if not title:
-        title = headings[0] if headings else title_from_filename(src_path)
+        heading = next((h for h in map(visible_text, headings) if has_letter_or_digit(h)), "")
+        title = heading or title_from_filename(src_path)
 
     section_raw = metadata.get("section")
     parent_raw = metadata.get("parent")
@@ -734,7 +746,11 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
                 )
             )
 
-    authors = _strings(metadata.get("authors", metadata.get("author")))
+    authors = tuple(
+        name
+        for name in map(visible_text, _strings(metadata.get("authors", metadata.get("author"))))
+        if name
+    )
     year = _year(metadata.get("year", metadata.get("date")))
     tags = _strings(metadata.get("tags"))
     resources, resource_problems = _resources(metadata.get("resources"), scan, src_path, text)

@@ -9,10 +9,11 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 #: Part of both extractors' cache keys: raise it when what is read about a
 #: PDF (title, authors, year, labels, first heading) changes.
-META_VERSION = 7
+META_VERSION = 8
 
 #: Where a candidate title set over several lines (``prominent_lines``) broke
 #: from one line to the next: the ASCII unit separator. ``str.splitlines``
@@ -55,13 +56,58 @@ class PdfInfo:
     a title set over several lines has its line breaks marked (``LINE_BREAK``)."""
 
 
-def clean_title(raw: str) -> str:
-    """A metadata title worth showing, or '' for a file name or a tool's placeholder.
+#: The longest title kept, in characters and in words: a longer "title" is prose
+#: (or an attack), not a title, and every table the title chooser builds is
+#: bounded by it. No title ever chosen from a real archive comes near it
+#: (``boilerplate_reason`` passes over more than 25 words anyway).
+TITLE_MAX_CHARS = 300
+TITLE_MAX_WORDS = 40
+#: The most authors kept from one field (the first ones), and the longest name.
+MAX_AUTHORS = 50
+MAX_NAME_CHARS = 100
 
-    Whitespace, ``LINE_BREAK`` included, is folded to single spaces.
+# a terminal's escape sequence (colour, cursor), removed whole: "\x1b[31m"
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+# what shows nothing or moves other text: C0 and C1 control characters, bidi
+# embeddings, overrides, isolates and marks, zero-width characters, the soft hyphen
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible_text(raw: str) -> str:
+    """The text as one line a terminal or a page shows as it is: tabs, line
+    breaks (``LINE_BREAK`` too) and other whitespace made single spaces; terminal
+    escape sequences, control characters, bidi controls (U+202A–U+202E,
+    U+2066–U+2069) and zero-width characters removed. Titles and authors from every
+    source pass through it."""
+    text = _ESCAPE_SEQUENCE.sub("", raw)
+    text = _INVISIBLE.sub(lambda m: " " if m.group().isspace() else "", text)
+    return " ".join(text.split())
+
+
+def has_letter_or_digit(text: str) -> bool:
+    """Whether the text shows a letter or a digit: a title must."""
+    return bool(re.search(r"[^\W_]", text))
+
+
+def title_sized(text: str) -> bool:
+    """Whether the text is short enough to be a title (``TITLE_MAX_CHARS``, ``TITLE_MAX_WORDS``)."""
+    return len(text) <= TITLE_MAX_CHARS and len(text.split()) <= TITLE_MAX_WORDS
+
+
+def clean_title(raw: str) -> str:
+    """A metadata title worth showing, or '' for a file name, a tool's placeholder,
+    text with no letter or digit, or prose longer than a title (``title_sized``).
+
+    Whitespace, ``LINE_BREAK`` included, is folded to single spaces; invisible
+    characters are removed (``visible_text``).
     """
-    title = re.sub(r"\s+", " ", raw.replace("\x00", "")).strip()
-    return "" if not title or _JUNK_TITLE.match(title) or _DATE_ONLY.match(title) else title
+    title = visible_text(raw)
+    if not has_letter_or_digit(title) or not title_sized(title):
+        return ""
+    return "" if _JUNK_TITLE.match(title) or _DATE_ONLY.match(title) else title
 
 
 #: Names that tools and computers put in the Author field: account names, not people.
@@ -85,7 +131,8 @@ _NAME_PARTICLES = frozenset(
 
 
 def _is_sentence(raw: str) -> bool:
-    """Prose, not a list of names: a lower-case word that is not a name particle."""
+    """Prose, not a name: a lower-case word that is not a name particle, or more
+    than 12 words between two separators (a long list of names is not prose)."""
     words = re.findall(r"[^\W\d_][\w'’.-]*", raw)
     prose = [w for w in words if w[0].islower() and w not in _NAME_PARTICLES and w != "and"]
     return bool(prose) or len(words) > 12
@@ -103,6 +150,7 @@ def _one_or_many(part: str) -> tuple[str, ...]:
 
 #: Titles before a name, which a citation leaves out: "Dr Kathryn Hall" -> "Kathryn Hall".
 _HONORIFIC = re.compile(r"^(?:(?:dr|prof|professor|mr|mrs|ms|miss|sir|dame|rev)\.?\s+)+", re.I)
+_HONORIFIC_WORD = re.compile(r"(?:dr|prof|professor|mr|mrs|ms|miss|sir|dame|rev)\.?", re.I)
 #: A surname then initials, written surname first without the comma: "FISK A.", "Fisk A.B."
 _SURNAME_INITIALS = re.compile(r"([^\W\d_][\w'’-]+)\s+((?:[A-Z]\.\s?){1,3}|[A-Z]{1,2})")
 
@@ -117,18 +165,23 @@ def _person(name: str) -> str:
     space (``"James"``, ``"Kristina"``, ``"IEUser"``), a name with an underscore or
     an ``@`` (``"Stephen_M"``) and the placeholders tools write are the names of
     the computer account that saved the file, not of the people who wrote it.
+    A person's name has two or more words with letters (``"ER -"`` has one), not
+    all of them titles (``"Dr Dr"``), and at most ``MAX_NAME_CHARS`` characters; a
+    title is kept when it leaves a single word (``"Prof Smith"``).
     """
-    name = re.sub(r"\s*[(\[][^()\[\]]*[)\]]", " ", name)
-    name = re.sub(r"\s+", " ", name).strip(" ,;")
+    name = visible_text(re.sub(r"\s*[(\[][^()\[\]]*[)\]]", " ", name)).strip(" ,;")
+    words = [w for w in name.split() if re.search(r"[^\W\d_]", w)]
     if (
-        not name
+        len(words) < 2
+        or len(name) > MAX_NAME_CHARS
         or name.casefold() in _ACCOUNT_NAMES
-        or " " not in name
         or re.search(r"[_@\\/]", name)
-        or not re.search(r"[^\W\d_]", name)
+        or all(_HONORIFIC_WORD.fullmatch(w) for w in words)
     ):
         return ""
-    name = _HONORIFIC.sub("", name) or name
+    stripped = _HONORIFIC.sub("", name)
+    if sum(1 for w in stripped.split() if re.search(r"[^\W\d_]", w)) >= 2:
+        name = stripped
     initials = _SURNAME_INITIALS.fullmatch(name)
     return f"{initials.group(1)}, {initials.group(2).strip()}" if initials else name
 
@@ -137,15 +190,26 @@ def split_authors(raw: str) -> tuple[str, ...]:
     """The people an Author field names; none for a sentence or an account name.
 
     ``"A. Smith; B. Jones and C. Wu"`` -> three names; ``"Smith, J."`` is one
-    name. See ``_one_or_many`` and ``_person`` for the rules. Authors given in
-    sidecar files are the user's word and do not pass through here.
+    name. See ``_one_or_many`` and ``_person`` for the rules; whether the field
+    is a sentence is judged name by name (``_is_sentence``), so a long list of
+    names is not prose. At most ``MAX_AUTHORS`` names are kept, the first.
+    Authors given in sidecar files are the user's word and do not pass through
+    here (``sidecars`` cleans them with ``visible_text``).
     """
     text = raw.strip()
-    if not text or _is_sentence(text):
+    if not text:
         return ()
     parts = re.split(r"\s*;\s*|\s+and\s+|\s*&\s*|\s*\n\s*", text)
-    names = [_person(name) for p in parts if p.strip(" ,") for name in _one_or_many(p.strip(" ,"))]
-    return tuple(dict.fromkeys(name for name in names if name))
+    pieces = [name for p in parts if p.strip(" ,") for name in _one_or_many(p.strip(" ,"))]
+    if any(_is_sentence(piece) for piece in pieces):
+        return ()
+    names: dict[str, None] = {}
+    for name in map(_person, pieces):
+        if name:
+            names[name] = None
+            if len(names) == MAX_AUTHORS:
+                break
+    return tuple(names)
 
 
 def year_of(raw: str) -> int | None:
@@ -178,7 +242,9 @@ def parse_xmp(data: bytes) -> PdfInfo:
     dates = texts(".//xmp:CreateDate") + texts(".//dc:date")
     return PdfInfo(
         title=clean_title(titles[0]) if titles else "",
-        authors=tuple(name for c in creators for name in split_authors(c)),
+        authors=tuple(
+            islice(dict.fromkeys(name for c in creators for name in split_authors(c)), MAX_AUTHORS)
+        ),
         year=next((y for y in (year_of(d) for d in dates) if y), None),
     )
 
@@ -198,15 +264,15 @@ def first_heading(pages: Sequence[str], max_words: int = 15) -> str:
         for line in page.splitlines():
             words = line.split()
             if words:
-                return " ".join(words) if len(words) <= max_words else ""
+                text = " ".join(words)
+                return text if len(words) <= max_words and title_sized(text) else ""
     return ""
 
 
 def _plain(text: str) -> str:
     """One line of text: PDFium's mark of a hyphen ending a line (``\\x02``) made a
-    hyphen again, other control characters dropped."""
-    text = re.sub(r"[\x00\x01\x03-\x08\x0b-\x1f\x7f]", "", text.replace("\x02", "-"))
-    return " ".join(text.split())
+    hyphen again, other invisible characters dropped (``visible_text``)."""
+    return visible_text(text.replace("\x02", "-"))
 
 
 def _joined(lines: Sequence[str]) -> str:
@@ -214,7 +280,7 @@ def _joined(lines: Sequence[str]) -> str:
     word hyphenated across lines is kept whole (no break is marked in it)."""
     text = ""
     for line in lines:
-        glue = "" if not text or re.search(r"\w-$", text) else LINE_BREAK
+        glue = "" if not text or re.search(r"\w-$", text[-2:]) else LINE_BREAK
         text += glue + line
     return text
 
@@ -235,12 +301,14 @@ def prominent_lines(
     Consecutive runs of one size are joined (a title set over several lines),
     with ``LINE_BREAK`` where one line ended, for the title chooser to see
     where a cover's title ends and the programme's name below it begins.
-    Only the top four fifths of the page count (a footer is not a title), and
-    only type larger than the page's commonest size; on a cover, set mostly in
-    display type (``DISPLAY_SIZE`` or more), all display type. Groups of more
-    than ``max_words`` words are prose.
+    Only text on the page counts (``top`` from 0 to 1; the extractors drop text
+    left or right of it), only the top four fifths of it (a footer is not a
+    title), and only type larger than the page's commonest size; on a cover, set
+    mostly in display type (``DISPLAY_SIZE`` or more), all display type. Groups
+    of more than ``max_words`` words, or longer than a title
+    (``TITLE_MAX_CHARS``), are prose: a group stops taking lines past that.
     """
-    lines = [(_plain(text), round(size * 2) / 2, top) for text, size, top in runs]
+    lines = [(_plain(text), round(size * 2) / 2, top) for text, size, top in runs if 0 <= top <= 1]
     lines = [line for line in lines if re.search(r"[^\W\d_]", line[0])]
     if not lines:
         return ()
@@ -248,20 +316,25 @@ def prominent_lines(
     for text, size, _ in lines:
         weight[size] += len(text)
     body = weight.most_common(1)[0][0]
-    groups: list[tuple[float, list[str]]] = []
+    groups: list[tuple[float, list[str], list[int]]] = []  # size, lines, [words, characters]
     for text, size, top in lines:
         if top > 0.8:
             continue
-        if groups and groups[-1][0] == size:
-            groups[-1][1].append(text)
-        else:
-            groups.append((size, [text]))
+        if not groups or groups[-1][0] != size:
+            groups.append((size, [], [0, 0]))
+        _, texts, count = groups[-1]
+        count[0] += len(text.split())
+        count[1] += len(text) + 1
+        if count[0] <= max_words and count[1] <= TITLE_MAX_CHARS + 1:
+            texts.append(text)
     found: list[str] = []
-    for size, texts in sorted(groups, key=lambda g: -g[0]):  # stable: reading order within a size
+    for size, texts, count in sorted(groups, key=lambda g: -g[0]):  # stable: reading order
         if size <= body and (body < DISPLAY_SIZE or size < DISPLAY_SIZE):
             break
+        if count[0] > max_words or count[1] > TITLE_MAX_CHARS + 1:
+            continue
         text = _joined(texts)
-        if len(text.split()) <= max_words and text not in found:
+        if text not in found:
             found.append(text)
             if len(found) == limit:
                 break
@@ -271,12 +344,12 @@ def prominent_lines(
 def top_line(runs: Iterable[tuple[str, float, float]], max_words: int = 15) -> tuple[str, ...]:
     """The highest line on the page with letters in it, when short enough to be a
     title (PDFium's text starts with whatever the page drew first, a footer often)."""
-    lines = [(top, _plain(text)) for text, _, top in runs]
+    lines = [(top, _plain(text)) for text, _, top in runs if 0 <= top <= 1]
     lines = [line for line in lines if re.search(r"[^\W\d_]", line[1])]
     if not lines:
         return ()
     text = min(lines, key=lambda line: line[0])[1]
-    return (text,) if len(text.split()) <= max_words else ()
+    return (text,) if len(text.split()) <= max_words and title_sized(text) else ()
 
 
 def title_lines(prominent: Sequence[str], pages: Sequence[str]) -> str:

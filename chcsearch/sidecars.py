@@ -23,6 +23,14 @@ import yaml
 from .discover import ACCEPTED_LINKS, SIDECAR_FOLDER_NAMES, SiteScan, safe_link
 from .model import Problem, Sidecar
 from .parse import decode_text
+from .pdfmeta import (
+    MAX_AUTHORS,
+    TITLE_MAX_CHARS,
+    TITLE_MAX_WORDS,
+    has_letter_or_digit,
+    title_sized,
+    visible_text,
+)
 from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 FILE_KEYS = ("title", "authors", "author", "year", "tags", "url")
@@ -115,7 +123,17 @@ def read_sidecar(src_path: str, data: bytes, *, folder: bool) -> tuple[Sidecar, 
             if not isinstance(value, (str, int, float)) or not str(value).strip():
                 bad(key, f"should be text, got {value!r}")
             elif key != "url":
-                values[key] = str(value).strip()
+                title = visible_text(str(value))
+                if not has_letter_or_digit(title):
+                    bad(key, f"{value!r} shows no letter or digit")
+                elif not title_sized(title):
+                    bad(
+                        key,
+                        f"is {len(title):,} characters long; a title has at most "
+                        f"{TITLE_MAX_CHARS} characters and {TITLE_MAX_WORDS} words",
+                    )
+                else:
+                    values[key] = title
             elif (link := safe_link(str(value))) is not None:
                 values[key] = link
             else:
@@ -127,8 +145,21 @@ def read_sidecar(src_path: str, data: bytes, *, folder: bool) -> tuple[Sidecar, 
             items = _strings(value)
             if items is None:
                 bad(key, f"should be text or a list of texts, got {value!r}")
+            elif key == "tags":
+                values[key] = items
             else:
-                values["authors" if key == "author" else key] = items
+                names = tuple(dict.fromkeys(n for n in map(visible_text, items) if n))
+                if len(names) > MAX_AUTHORS:
+                    problems.append(
+                        Problem(
+                            "sidecar-bad-value",
+                            src_path,
+                            f"{key}: lists {len(names):,} names; the first {MAX_AUTHORS} were "
+                            "kept.",
+                            line=_line_of(text, key),
+                        )
+                    )
+                values["authors"] = names[:MAX_AUTHORS]
         else:  # year
             text_value = str(value).strip()
             if re.fullmatch(r"\d{4}", text_value):

@@ -267,7 +267,7 @@ def test_prominent_lines_join_a_title_set_over_lines_and_skip_the_footer() -> No
             (),
         ),
         ("Dr Kathryn Hall and Lynne Barr", ("Kathryn Hall", "Lynne Barr")),
-        ("Prof. Paul Burton; Dr Smith", ("Paul Burton", "Smith")),
+        ("Prof. Paul Burton; Dr Smith", ("Paul Burton", "Dr Smith")),
         ("FISK A.", ("FISK, A.",)),
         ("Fisk A.B.", ("Fisk, A.B.",)),
         ("Su Li", ("Su Li",)),
