@@ -97,6 +97,7 @@ from pdfminer.utils import MATRIX_IDENTITY, Matrix, choplist, decode_text
 from .cache import ExtractionCache
 from .config import DEFAULT_PDF_MEMORY_MB
 from .model import PdfText, Problem
+from .ocr import OCR_STOPPED, OcrRun, read_pages
 from .pdfmeta import (
     META_VERSION,
     PdfInfo,
@@ -512,21 +513,29 @@ class _TimeLimitReached(BaseException):
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+def _time_limit(seconds: float) -> Iterator[Callable[[], None]]:
+    """Raise ``_TimeLimitReached`` after ``seconds``; the value given is ``stop``, which
+    ends the limit early (after it, the limit never fires, even if it was due)."""
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable or seconds <= 0:
-        yield
+        yield lambda: None
         return
+    armed = [True]
 
     def expire(signum: int, frame: object) -> None:
-        raise _TimeLimitReached
+        if armed[0]:
+            raise _TimeLimitReached
+
+    def stop() -> None:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        yield stop
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        stop()
         signal.signal(signal.SIGALRM, previous)
 
 
@@ -711,16 +720,21 @@ def _page_labels(document: PDFDocument, count: int) -> tuple[str, ...]:
 
 def _layout_runs(ltpage: LTPage) -> list[tuple[str, float, float]]:
     """The page's lines as ``(text, font size, top)`` runs for ``prominent_lines``;
-    a line set in two sizes gives two runs."""
+    a line set in two sizes gives two runs. Only characters on the page (their
+    centre inside its box) count: text set off the page is no one's title."""
     runs: list[tuple[str, float, float]] = []
     height = (ltpage.y1 - ltpage.y0) or 1.0
+
+    def on_page(char: LTChar) -> bool:
+        x, y = (char.x0 + char.x1) / 2, (char.y0 + char.y1) / 2
+        return ltpage.x0 <= x <= ltpage.x1 and ltpage.y0 <= y <= ltpage.y1
 
     def walk(item: object) -> None:
         if isinstance(item, LTTextLine):
             top = (ltpage.y1 - item.y1) / height
             text, size = "", 0.0
             for char in item:
-                if not isinstance(char, LTChar):
+                if not isinstance(char, LTChar) or not on_page(char):
                     continue
                 glyph = char.get_text()
                 if glyph.strip() and size and abs(char.size - size) > 0.25:
@@ -879,29 +893,39 @@ def _too_large_message(options: ExtractOptions, what: str) -> str:
 def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfText, bool]:
     """Extract one PDF. Never raises for a bad file: problems say what went wrong.
 
-    Returns the text and whether the time limit was reached. Problems carry an
-    empty ``src_path``; the caller knows which file it asked for.
+    Returns the text and whether the time limit was reached (by extraction, or
+    by OCR: then the text read so far is kept). Problems carry an empty
+    ``src_path``; the caller knows which file it asked for.
     """
+    text, timed_out, _ = _extract_pdf(path, sha256, options)
+    return text, timed_out
+
+
+def _extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfText, bool, int]:
+    """``extract_pdf``, and the number of pages OCR read."""
     _quiet_pdfminer()
     start = time.perf_counter()
     timeout = options.timeout
 
-    def failure(kind: str, message: str) -> PdfText:
-        return PdfText(
+    def failure(kind: str, message: str, timed_out: bool = False) -> tuple[PdfText, bool, int]:
+        text = PdfText(
             sha256,
             0,
             (),
             problems=(Problem(kind, "", message),),
             seconds=time.perf_counter() - start,
         )
+        return text, timed_out, 0
 
     if Path(path).stat().st_size == 0:
-        return failure(
-            "pdf-empty", "PDF file is empty (0 bytes); replace it with the real file."
-        ), False
+        return failure("pdf-empty", "PDF file is empty (0 bytes); replace it with the real file.")
     damage = _Damage()
     try:
-        with warnings.catch_warnings(), _time_limit(timeout), _bounded_references() as guard:
+        with (
+            warnings.catch_warnings(),
+            _time_limit(timeout) as stop,
+            _bounded_references() as guard,
+        ):
             warnings.simplefilter("ignore")
             raw_pages, info, labels, failed = _read(path, options, damage)
             pages = repair_document(raw_pages)
@@ -910,15 +934,16 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
                 for n, text in enumerate(pages, start=1)
                 if n not in failed and not _has_words(text)
             ]
-            ocr_problems: list[Problem] = []
+            ocr = _OcrOutcome(pages, empty)
             if options.ocr and empty:
-                pages, empty, ocr_problems = _ocr_empty_pages(path, pages, empty)
+                ocr = _ocr_empty_pages(path, pages, empty, timeout, stop)
     except _TimeLimitReached:
         return failure(
             "pdf-timeout",
             f"text extraction took longer than {timeout:g} s and was stopped; raise the limit "
             "with --pdf-timeout if the file is just large.",
-        ), True
+            timed_out=True,
+        )
     except _StreamTooLarge:
         return failure(
             "pdf-too-large",
@@ -927,38 +952,39 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
                 f"a compressed stream in this PDF inflates past {options.stream_cap >> 20} MB "
                 "(an eighth of the memory limit)",
             ),
-        ), False
+        )
     except MemoryError:
         return failure(
             "pdf-too-large",
             _too_large_message(options, "reading this PDF needed more memory than the limit"),
-        ), False
+        )
     except PDFEncryptionError as exc:
-        return failure("pdf-encrypted", _encrypted_message(type(exc).__name__)), False
+        return failure("pdf-encrypted", _encrypted_message(type(exc).__name__))
     except PdfReferenceLoop as exc:
         return failure(
             "pdf-corrupt",
             f"PDF could not be read: it has a {exc}, which would keep a reader busy for "
             "ever. The file is damaged (or made to hang readers); re-export it.",
-        ), False
+        )
     except RecursionError:  # e.g. a page tree thousands of levels deep
         return failure(
             "pdf-corrupt",
             "PDF could not be read: its objects are nested too deeply to follow (a page tree "
             "or dictionary thousands of levels deep). The file is damaged (or made to crash "
             "readers); re-export it.",
-        ), False
+        )
     except Exception as exc:  # a bad file may break a parser anywhere; never crash on one
         if "password" in str(exc).lower():
-            return failure("pdf-encrypted", _encrypted_message(type(exc).__name__)), False
+            return failure("pdf-encrypted", _encrypted_message(type(exc).__name__))
         detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         return failure(
             "pdf-corrupt",
             f"PDF could not be read ({type(exc).__name__}{': ' + detail if detail else ''}); "
             "the file may be truncated or damaged. Re-export or re-upload it.",
-        ), False
+        )
 
-    problems: list[Problem] = list(ocr_problems)
+    pages, empty = list(ocr.pages), list(ocr.still)
+    problems: list[Problem] = list(ocr.problems)
     loops = f"reference loop ({'; '.join(guard.loops)})" if guard.loops else ""
     if not _has_eof_marker(path):
         problems.append(
@@ -1014,7 +1040,7 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
                 "keep its page labels.",
             )
         )
-    problems += _no_text_problems(len(pages), empty, ocr=options.ocr)
+    problems += _no_text_problems(len(pages), empty, ocr=options.ocr, stopped=ocr.stopped)
     return (
         PdfText(
             sha256=sha256,
@@ -1028,7 +1054,8 @@ def extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTex
             labels=labels,
             heading=title_lines(info.prominent, pages),
         ),
-        False,
+        ocr.stopped,
+        ocr.read,
     )
 
 
@@ -1069,11 +1096,22 @@ _MONTHS = frozenset(
     }
 )
 _LETTERS = re.compile(r"[^\W\d_]{3,}")
+#: a number: digits, maybe joined by ``. , / : -`` (``3.14``, ``12/03/2019``, ``1,194``)
+_NUMBER = re.compile(r"\d+(?:[.,/:-]\d+)*")
+#: a page with this many numbers holds data, not a running footer: the busiest
+#: footer ("12 March 2019, page 7 of 40") has four
+NUMBERS_NOT_FOOTER = 5
 
 
 def _has_words(text: str) -> bool:
-    """True when a page has real text, not just a running footer (page number, date)."""
-    return any(word.lower() not in _MONTHS for word in _LETTERS.findall(text))
+    """True when a page has real text, not just a running footer (page number, date).
+
+    Real text is a word of three or more letters other than a month name or
+    "page", or ``NUMBERS_NOT_FOOTER`` numbers (a page of figures or a table).
+    """
+    if any(word.lower() not in _MONTHS for word in _LETTERS.findall(text)):
+        return True
+    return len(_NUMBER.findall(text)) >= NUMBERS_NOT_FOOTER
 
 
 # ----------------------------------------------------------------------------------------
@@ -1082,26 +1120,81 @@ def _has_words(text: str) -> bool:
 _NO_TEXT_KINDS = frozenset({"pdf-no-text", "pdf-pages-no-text"})
 
 
+@dataclass(frozen=True)
+class _OcrOutcome:
+    """A file's pages after OCR, the pages still without words, OCR's problems, how
+    many pages OCR read, and whether the time limit stopped it."""
+
+    pages: Sequence[str]
+    still: Sequence[int]
+    problems: Sequence[Problem] = ()
+    read: int = 0
+    stopped: bool = False
+
+
+def _with_ocr(before: str, ocr: str) -> str:
+    """A page's text with what OCR read of it added after it, never instead of it."""
+    found = repair_document([ocr])[0].strip()
+    if not before.strip():
+        return found
+    return before.rstrip() + "\n" + found if found else before
+
+
 def _ocr_empty_pages(
-    path: str, pages: Sequence[str], empty: Sequence[int]
-) -> tuple[list[str], list[int], list[Problem]]:
-    """Read the pages numbered ``empty`` (1-based) with Tesseract.
+    path: str,
+    pages: Sequence[str],
+    empty: Sequence[int],
+    timeout: float,
+    stop: Callable[[], None],
+) -> _OcrOutcome:
+    """Read the pages numbered ``empty`` (1-based) with Tesseract, under the time
+    limit whose ``stop`` is given; OCR's text is added to what each page had.
 
-    Returns the pages with what OCR found, the pages still without words, and
-    OCR's problems.
+    When the limit passes, the pages read so far are kept and the others keep
+    what they had, with one ``ocr-timeout`` problem that says OCR was stopped.
     """
-    from .ocr import ocr_pages
-
-    found, problems = ocr_pages(path, empty)
+    run = OcrRun()
+    try:
+        read_pages(path, empty, run)
+        stop()
+    except _TimeLimitReached:
+        pass
     read = list(pages)
-    for number, text in found.items():
-        read[number - 1] = repair_document([text])[0]
-    return read, [n for n in empty if not _has_words(read[n - 1])], problems
+    for number, text in run.found.items():
+        read[number - 1] = _with_ocr(pages[number - 1], text)
+    problems = run.problems()
+    left = [n for n in empty if n not in run.found and n not in run.failed and not run.missing]
+    if left:
+        problems.append(_ocr_stopped(timeout, len(run.found), empty, left))
+    return _OcrOutcome(
+        read,
+        [n for n in empty if not _has_words(read[n - 1])],
+        problems,
+        len(run.found),
+        bool(left),
+    )
 
 
-def _no_text_problems(page_count: int, empty: Sequence[int], *, ocr: bool) -> list[Problem]:
+def _ocr_stopped(timeout: float, read: int, empty: Sequence[int], left: Sequence[int]) -> Problem:
+    return Problem(
+        "ocr-timeout",
+        "",
+        f"OCR {OCR_STOPPED} of {timeout:g} s after reading {read:,} of {len(empty):,} "
+        f"page(s) without text; page(s) {_page_list(left)} were not read and keep only the "
+        "text they had. Raise the limit with --pdf-timeout.",
+    )
+
+
+def _no_text_problems(
+    page_count: int, empty: Sequence[int], *, ocr: bool, stopped: bool = False
+) -> list[Problem]:
     """The problem for pages without words: all of them, or some (with OCR's outcome)."""
-    advice = "" if ocr else " Index with --ocr to read them with Tesseract."
+    if not ocr:
+        advice = " Index with --ocr to read them with Tesseract."
+    elif stopped:
+        advice = " OCR was stopped at the time limit before it read them all."
+    else:
+        advice = ""
     if page_count and len(empty) == page_count:
         return [
             Problem(
@@ -1123,6 +1216,24 @@ def _no_text_problems(page_count: int, empty: Sequence[int], *, ocr: bool) -> li
     return []
 
 
+def _page_count(path: str, options: ExtractOptions) -> int | None:
+    """How many pages the file has, by its page tree (no page is read); ``None``
+    when that cannot be told within the memory limit. The caller sets the time
+    limit."""
+    try:
+        with (
+            warnings.catch_warnings(),
+            _bounded_references(),
+            _stream_cap(options.stream_cap),
+            Path(path).open("rb") as handle,
+        ):
+            warnings.simplefilter("ignore")
+            document = _Document(PDFParser(handle), password="")
+            return sum(1 for _ in PDFPage.create_pages(document))
+    except (Exception, _StreamTooLarge):
+        return None
+
+
 def _pages_to_ocr(text: PdfText) -> list[int] | None:
     """The pages of a text read without OCR that an OCR run would read, or ``None``
     when the text cannot be completed (nothing was read, or pages failed: a full
@@ -1140,43 +1251,47 @@ def _pages_to_ocr(text: PdfText) -> list[int] | None:
 
 def ocr_cached_pdf(
     path: str, sha256: str, options: ExtractOptions, plain: ExtractionCache
-) -> tuple[PdfText, bool]:
+) -> tuple[PdfText, bool, int]:
     """Complete the text of one PDF cached without OCR by reading its pages without
     text with Tesseract, within the per-file time limit; as ``extract_pdf``
-    otherwise (problems carry an empty ``src_path``; the flag is a time-out).
+    otherwise (problems carry an empty ``src_path``; the flag is a time-out),
+    and the number of pages OCR read.
 
     The result is what ``extract_pdf`` with OCR gives, but for ``seconds``. On a
-    time-out the cached text is kept, with an ``ocr-failed`` problem. Without a
-    usable entry (it went away) the file is read whole.
+    time-out the cached text is kept, with an ``ocr-timeout`` problem. Without a
+    usable entry (it went away, or it does not have the file's number of
+    pages) the file is read whole.
     """
     start = time.perf_counter()
     cached = plain.get(sha256, "", timeout=options.timeout)
     empty = _pages_to_ocr(cached) if cached is not None else None
     if cached is None or empty is None:
-        return extract_pdf(path, sha256, options)
-    timed_out = False
+        return _extract_pdf(path, sha256, options)
     try:
-        with _time_limit(options.timeout):
-            pages, still, problems = _ocr_empty_pages(path, cached.pages, empty)
-    except _TimeLimitReached:
-        timed_out = True
-        pages, still = list(cached.pages), empty
-        problems = [
-            Problem(
-                "ocr-failed",
-                "",
-                f"OCR of page(s) {_page_list(empty)} took longer than {options.timeout:g} s and "
-                "was stopped; they stay without text. Raise the limit with --pdf-timeout.",
-            )
-        ]
+        with _time_limit(options.timeout) as stop:
+            matches = _page_count(path, options) == cached.page_count
+            if matches:
+                ocr = _ocr_empty_pages(path, cached.pages, empty, options.timeout, stop)
+    except _TimeLimitReached:  # before OCR began
+        matches = True
+        ocr = _OcrOutcome(
+            cached.pages, empty, [_ocr_stopped(options.timeout, 0, empty, empty)], 0, True
+        )
+    if not matches:  # the entry is not this file's text
+        return _extract_pdf(path, sha256, options)
     kept = [p for p in cached.problems if p.kind not in _NO_TEXT_KINDS]
-    return replace(
-        cached,
-        pages=tuple(pages),
-        problems=(*problems, *kept, *_no_text_problems(len(pages), still, ocr=True)),
-        seconds=cached.seconds + time.perf_counter() - start,
-        heading=_heading_after_ocr(cached, pages),
-    ), timed_out
+    no_text = _no_text_problems(len(ocr.pages), ocr.still, ocr=True, stopped=ocr.stopped)
+    return (
+        replace(
+            cached,
+            pages=tuple(ocr.pages),
+            problems=(*ocr.problems, *kept, *no_text),
+            seconds=cached.seconds + time.perf_counter() - start,
+            heading=_heading_after_ocr(cached, ocr.pages),
+        ),
+        ocr.stopped,
+        ocr.read,
+    )
 
 
 def _heading_after_ocr(cached: PdfText, pages: Sequence[str]) -> str:
@@ -1325,8 +1440,9 @@ class ExtractionReport:
 
     Each distinct PDF is counted once: ``extracted`` (read from the file),
     ``from_cache`` (its text was cached), or ``ocred`` (its text was cached
-    without OCR, and its ``pages_ocred`` pages without text in all were read
-    by OCR now).
+    without OCR, and its pages without text were given to OCR now;
+    ``pages_ocred`` counts the pages OCR read, which is fewer when the time
+    limit stopped it).
 
     ``texts`` hold everything but the page texts (``pages`` is empty), so that
     a large archive's text is never held in memory: it is in the cache, read
@@ -1366,9 +1482,12 @@ def extract_pdfs(
     plain = cache.with_key(replace(options, ocr=False).key) if options.ocr else None
     missing: list[PdfJob] = []
     to_ocr: dict[str, int] = {}  # content hash: pages to read by OCR
+    pages_ocred = 0
 
-    def finish(job: PdfJob, text: PdfText, timed_out: bool) -> None:
-        nonlocal done
+    def finish(job: PdfJob, text: PdfText, timed_out: bool, ocr_read: int = 0) -> None:
+        nonlocal done, pages_ocred
+        if job.sha256 in to_ocr:
+            pages_ocred += ocr_read
         text = _readdress(text, job.src_path)
         kept = text
         if not any(p.kind in ("pdf-crashed", "pdf-too-large") for p in text.problems):
@@ -1400,10 +1519,10 @@ def extract_pdfs(
     if on_progress:
         on_progress(done, total, "")
 
-    def submit(executor: ProcessPoolExecutor, job: PdfJob) -> Future[tuple[PdfText, bool]]:
+    def submit(executor: ProcessPoolExecutor, job: PdfJob) -> Future[tuple[PdfText, bool, int]]:
         if plain is not None and job.sha256 in to_ocr:
             return executor.submit(ocr_cached_pdf, str(job.abs_path), job.sha256, options, plain)
-        return executor.submit(extract_pdf, str(job.abs_path), job.sha256, options)
+        return executor.submit(_extract_pdf, str(job.abs_path), job.sha256, options)
 
     # OCR first, most pages first (a page takes seconds), then the largest files first
     pending = sorted(
@@ -1428,7 +1547,7 @@ def extract_pdfs(
                     problem = _death_problem(processes, options.memory_mb)
                     finish(job, PdfText(job.sha256, 0, (), problems=(problem,)), False)
                 continue
-            futures: dict[Future[tuple[PdfText, bool]], PdfJob] = {
+            futures: dict[Future[tuple[PdfText, bool, int]], PdfJob] = {
                 submit(executor, job): job for job in batch
             }
             try:
@@ -1449,5 +1568,5 @@ def extract_pdfs(
         extracted=len(missing),
         from_cache=from_cache,
         ocred=len(to_ocr),
-        pages_ocred=sum(to_ocr.values()),
+        pages_ocred=pages_ocred,
     )

@@ -42,6 +42,7 @@ from .index import (
     write_metadata,
 )
 from .model import BuildSummary, Document, PageMeta, PdfMeta, PdfText, Problem, SourceFile
+from .ocr import ocr_timed_out
 from .parse import parse_page
 from .schema import SCHEMA_VERSION
 from .sidecars import load_sidecars
@@ -79,8 +80,14 @@ class _PageState:
         )
 
 
-#: Problems that a higher limit may cure: ``--pdf-timeout`` and ``--pdf-memory``.
+#: Problems that a higher limit may cure: ``--pdf-timeout`` and ``--pdf-memory``
+#: (and an ``ocr-timeout``: OCR was stopped by the time limit).
 LIMIT_PROBLEMS = ("pdf-timeout", "pdf-too-large")
+
+
+def _timed_out(kind: object, message: object) -> bool:
+    """Whether a problem says the file's extraction or its OCR reached ``--pdf-timeout``."""
+    return kind == "pdf-timeout" or ocr_timed_out(str(kind), str(message))
 
 
 @dataclass
@@ -98,7 +105,9 @@ class _PdfState:
         learnt = self.meta.to_dict() if self.meta else {"page_count": 0, "title": ""}
         learnt.pop("src_path", None)
         learnt.pop("sha256", None)
-        if self.limits and any(p.kind in LIMIT_PROBLEMS for p in self.problems):
+        if self.limits and any(
+            p.kind in LIMIT_PROBLEMS or _timed_out(p.kind, p.message) for p in self.problems
+        ):
             learnt["limits"] = self.limits
         return _record(self.source, self.sha256, self.problems, public=self.public, **learnt)
 
@@ -273,17 +282,19 @@ def _parse(source: SourceFile, scan: SiteScan) -> _PageState:
 def _limit_raised(record: Mapping[str, Any], options: ExtractOptions) -> bool:
     """Whether an unchanged PDF was given up at a limit that is higher now.
 
-    A time-out is retried under a longer time limit, a ``pdf-too-large``
-    under a larger memory limit or none (0). Records written before limits
-    were kept: any time-out is retried (the extraction cache keeps time-outs
-    with their limit, so one that would time out again is not read again),
-    and a memory failure above the default limit.
+    A time-out (of extraction, or of OCR) is retried under a longer time
+    limit, a ``pdf-too-large`` under a larger memory limit or none (0).
+    Records written before limits were kept: any time-out is retried (the
+    extraction cache keeps time-outs with their limit, so one that would
+    time out again is not read again), and a memory failure above the
+    default limit.
     """
-    kinds = {p.get("kind") for p in record.get("problems") or () if isinstance(p, dict)}
+    problems = [p for p in record.get("problems") or () if isinstance(p, dict)]
+    kinds = {p.get("kind") for p in problems}
     limits = record.get("limits")
     limits = limits if isinstance(limits, dict) else {}
     timeout = limits.get("timeout")
-    if "pdf-timeout" in kinds and (
+    if any(_timed_out(p.get("kind"), p.get("message")) for p in problems) and (
         not isinstance(timeout, (int, float)) or options.timeout > timeout
     ):
         return True
@@ -428,6 +439,10 @@ def build_index(settings: IndexSettings, *, on_progress: ProgressFn | None = Non
     """
     start = time.perf_counter()
     store = IndexStore(settings.index_dir)
+    # a wrong DIR or --index is refused before the index folder or its lock is made
+    if not settings.site.is_dir():
+        scan_site(settings.site, settings.generator)  # raises the SiteError that says why
+    store.refuse_a_file()
     options = _extract_options(store, settings)
     _check_tools(options)
     cache = ExtractionCache(settings.cache_dir, options.key)

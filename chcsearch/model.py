@@ -42,6 +42,7 @@ PROBLEM_GROUPS: dict[str, str] = {
     "orphan-pdf": "orphan PDFs",
     "no-documents": "nothing to index",
     "ocr-failed": "PDFs or pages with no text",
+    "ocr-timeout": "PDFs or pages with no text",
     "sidecar-invalid": "metadata sidecars",
     "encoding": "unreadable files",
     "empty-file": "unreadable files",

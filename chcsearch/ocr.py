@@ -4,6 +4,10 @@ A page is rendered to a grey-scale image by poppler's ``pdftoppm`` and read by
 ``tesseract``; both are Debian packages (``poppler-utils``,
 ``tesseract-ocr``). ``missing_tools`` tells the caller, before indexing
 starts, which ones are absent.
+
+``read_pages`` records each page in an ``OcrRun`` as soon as it is read, so a
+caller whose time limit interrupts it keeps the pages already read and knows
+which were not.
 """
 
 from __future__ import annotations
@@ -12,12 +16,21 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .model import Problem
 
 TOOLS = {"tesseract": "tesseract-ocr", "pdftoppm": "poppler-utils"}
 PAGE_SECONDS = 120
+#: how the problem of OCR stopped by the time limit says it (see ``ocr_timed_out``)
+OCR_STOPPED = "was stopped at the time limit"
+
+
+def ocr_timed_out(kind: str, message: str) -> bool:
+    """Whether a problem says that OCR of a file was stopped by ``--pdf-timeout``
+    (so a run with a higher limit should read the file again)."""
+    return kind == "ocr-timeout"
 
 
 def missing_tools() -> list[str]:
@@ -29,15 +42,51 @@ def missing_tools() -> list[str]:
     ]
 
 
-def ocr_pages(path: str, numbers: Sequence[int]) -> tuple[dict[int, str], list[Problem]]:
-    """Text of the given physical pages (1-based) read by Tesseract."""
-    found: dict[int, str] = {}
-    problems: list[Problem] = []
+@dataclass
+class OcrRun:
+    """What OCR of one file has done so far: the text of each page read (1-based
+    page number: text, possibly empty) and the pages that failed, with why."""
+
+    found: dict[int, str] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[Problem]:
+        """At most one ``ocr-failed`` problem, naming every page that failed."""
+        if self.missing:
+            return [
+                Problem("ocr-failed", "", "OCR tools are missing: " + ", ".join(self.missing) + ".")
+            ]
+        if not self.failed:
+            return []
+        numbers = sorted(self.failed)
+        reasons = ", ".join(dict.fromkeys(self.failed[n] for n in numbers))
+        shown = ", ".join(str(n) for n in numbers[:12])
+        more = f" and {len(numbers) - 12} more" if len(numbers) > 12 else ""
+        return [
+            Problem(
+                "ocr-failed",
+                "",
+                f"OCR of page(s) {shown}{more} failed ({reasons}); they stay without text.",
+            )
+        ]
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, subprocess.CalledProcessError):
+        tool = Path(str(exc.cmd[0])).name if exc.cmd else "OCR"
+        return f"{tool} exited with status {exc.returncode}"
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return f"a page took longer than {PAGE_SECONDS} s"
+    return type(exc).__name__
+
+
+def read_pages(path: str, numbers: Sequence[int], run: OcrRun) -> None:
+    """Read the given physical pages (1-based) with Tesseract into ``run``."""
     missing = missing_tools()
     if missing:
-        return found, [
-            Problem("ocr-failed", "", "OCR tools are missing: " + ", ".join(missing) + ".")
-        ]
+        run.missing = missing
+        return
     with tempfile.TemporaryDirectory(prefix="chcsearch-ocr-") as folder:
         for number in numbers:
             image = Path(folder) / f"page-{number}"
@@ -69,13 +118,6 @@ def ocr_pages(path: str, numbers: Sequence[int]) -> tuple[dict[int, str], list[P
                     timeout=PAGE_SECONDS,
                 )
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-                problems.append(
-                    Problem(
-                        "ocr-failed",
-                        "",
-                        f"OCR of page {number} failed ({type(exc).__name__}); it stays without text.",
-                    )
-                )
+                run.failed[number] = _reason(exc)
                 continue
-            found[number] = result.stdout
-    return found, problems
+            run.found[number] = result.stdout
