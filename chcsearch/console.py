@@ -40,12 +40,17 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
     """``(id, query)`` pairs from a file with one query a line, optionally ``id<TAB>query``
     (else the id is the line number); blank lines and ``#`` lines are skipped.
 
-    ``ConfigError`` (exit 3, like a file that cannot be read) names every line with an
-    id holding white space or a control character (a TREC run's columns are split at
-    white space), an id given twice (a run must not name one query twice), or an id
-    with no query, and says what to do; nothing is searched then."""
+    Lines end at ``\\n`` (or ``\\r\\n``) only, as an editor numbers them: a form feed or
+    Unicode's line separator inside a line does not split it. A UTF-8 byte order mark
+    before the first line is dropped. ``ConfigError`` (exit 3, like a file that cannot
+    be read) names every line with an id holding white space or a control character (a
+    TREC run's columns are split at white space) or an invisible character (``q\\u200b1``
+    would print as ``q1``), an id given twice (a run must not name one query twice), or
+    an id with no query, and says what to do; nothing is searched then."""
+    from .sources import INVISIBLE
+
     try:
-        text = stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        text = stdin.read() if str(path) == "-" else path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"batch file {path} cannot be read ({exc}); give a UTF-8 text file."
@@ -53,14 +58,21 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
     queries: list[tuple[str, str]] = []
     first_line: dict[str, int] = {}
     faults: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
+    for number, raw_line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+        text_line = raw_line.removesuffix("\r")
+        if not INVISIBLE.sub("", text_line).strip() or text_line.lstrip().startswith("#"):
             continue
-        qid, tab, query = line.partition("\t")
-        qid, query = (qid.strip(), query.strip()) if tab else (str(number), line.strip())
+        qid, tab, query = text_line.partition("\t")
+        qid, query = (qid.strip(), query.strip()) if tab else (str(number), text_line.strip())
+        hidden = INVISIBLE.search(qid)
         if not qid or re.search(r"[\s\x00-\x1f\x7f-\x9f]", qid):
             faults.append(f"line {number}: id {qid!r} is empty or holds white space")
-        elif not query:
+        elif hidden:
+            faults.append(
+                f"line {number}: id {qid!r} holds the invisible character "
+                f"U+{ord(hidden.group()):04X}"
+            )
+        elif not INVISIBLE.sub("", query).strip():
             faults.append(f"line {number}: id {qid!r} has no query after its tab")
         elif qid in first_line:
             faults.append(f"line {number}: id {qid!r} is on line {first_line[qid]} already")
@@ -70,7 +82,8 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
         more = f"; and {len(faults) - 10} more" if len(faults) > 10 else ""
         shown = "; ".join(faults[:10]) + more
         raise ConfigError(
-            f"batch file {path}: {shown}. Give each line a distinct id with no space in it, "
+            f"batch file {path}: {shown}. Give each line a distinct id with no space or "
+            "invisible character in it, "
             "a tab, then its query (e.g. q1<TAB>stroke), or the query alone (its id is then "
             "its line number)."
         )
@@ -126,11 +139,14 @@ def _absolute_url(option: str, value: str | None) -> str | None:
     """``value`` as the address every link is put on (no trailing ``/``), or ``UsageError``
     unless it is an ``http``/``https`` address with a host, or a ``file:`` URI, with no
     query or fragment and nothing that may not stand raw in a URL anywhere in it: white
-    space, control characters, ``"<>\\{}|^`` or the backquote (the value is written as it
-    is into every link of every format, so nothing in it is dropped or repaired)."""
+    space, control characters, ``"<>\\{}|^``, the backquote or an invisible character
+    (the value is written as it is into every link of every format, so nothing in it is
+    dropped or repaired), nor anything ``sources.address_fault`` refuses: a bad ``%``
+    escape, a character that is not ASCII, a host that is no DNS name or IP address (a
+    file: URI's none but localhost), a ``.`` or ``..`` segment."""
     from urllib.parse import urlsplit
 
-    from .sources import normalize_site_url, unsafe_in_link
+    from .sources import address_fault, normalize_site_url, quote_unsafe, unsafe_in_link
 
     if value is None:
         return None
@@ -139,7 +155,7 @@ def _absolute_url(option: str, value: str | None) -> str | None:
     if unsafe:
         raise UsageError(
             f"{option} {value!r} holds {unsafe!r}, which may not stand in an address: "
-            f"percent-encode it (a space is %20). {example}"
+            f"percent-encode it ({unsafe!r} is {quote_unsafe(unsafe)}) or leave it out. {example}"
         )
     try:
         parts = urlsplit(value)
@@ -148,6 +164,9 @@ def _absolute_url(option: str, value: str | None) -> str | None:
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         address = normalize_site_url(value)
+        fault = address_fault(value) if address is None else None
+        if fault:
+            raise UsageError(f"{option} {value!r} {fault}. {example}")
         if address is None:
             raise UsageError(
                 f"{option} {value!r} is not a usable web address: give http:// or https://, "
@@ -157,6 +176,9 @@ def _absolute_url(option: str, value: str | None) -> str | None:
     if scheme == "file" and parts.path.startswith("/") and not (parts.query or parts.fragment):
         if value.endswith(("?", "#")):
             raise UsageError(f"{option} {value!r} ends with {value[-1]!r}; leave it out.")
+        fault = address_fault(value)
+        if fault:
+            raise UsageError(f"{option} {value!r} {fault}. Example: {option} file:///srv/reports")
         return value.rstrip("/") or value
     raise UsageError(
         f"{option} {value!r} is not an http://, https:// or file:// address; links are put on "

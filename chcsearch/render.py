@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .results import Hit, SearchResults
 from .snippets import mark_spans
-from .sources import absolute_link, quote_unsafe
+from .sources import INVISIBLE, absolute_link, quote_unsafe
 
 if TYPE_CHECKING:
     from .bundle import BundleSummary
@@ -235,10 +235,11 @@ def _pdf_pages(hit: Hit) -> list[tuple[int, str]]:
 
 
 #: What the text output never prints, whatever the index holds: C0 and C1 control
-#: characters and DEL (a terminal obeys ESC sequences; BEL rings), and the bidirectional
-#: overrides and isolates, which make a line read as another.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+#: characters and DEL (a terminal obeys ESC sequences; BEL rings), and what is
+#: ``sources.INVISIBLE`` (bidirectional overrides and isolates, zero-width spaces, the
+#: byte order mark, tag characters, variation selectors…), which make a line read as
+#: another. The exports drop them too (``_line``, ``csv_cell``).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]|" + INVISIBLE.pattern)
 #: What ends or breaks a line or a cell of an export: control characters and Unicode's
 #: line and paragraph separators
 _BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -246,7 +247,7 @@ _BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 def printable(text: str) -> str:
     """``text`` safe to print on a terminal: tabs and line ends as spaces, every other
-    character of ``_UNPRINTABLE`` removed."""
+    character of ``_UNPRINTABLE`` (control and invisible characters) removed."""
     return _UNPRINTABLE.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)
 
 
@@ -359,23 +360,29 @@ CSV_COLUMNS = [
 ]
 
 
-#: What starts a formula in a spreadsheet (OWASP, "CSV Injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What starts a formula in a spreadsheet (OWASP, "CSV Injection"); a tab or a carriage
+#: return, also on OWASP's list, is a space in a cell already.
+_FORMULA_START = frozenset("=+-@")
 
 
 def csv_cell(value: object) -> str:
     """``value`` as a CSV cell a spreadsheet shows and does not run.
 
-    Bidirectional overrides are removed and control characters (line ends and tabs
-    too) become spaces, so that a bare carriage
-    return cannot split a row and every CSV reader reads back the rows written; then a
-    cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, after
-    any spaces, gets a leading apostrophe, as OWASP advises against CSV injection: a
-    spreadsheet shows ``'=HYPERLINK(…)`` as text instead of running it. The apostrophe
-    is in the data a program reads (``'-2 sided``), the price of a file safe to open.
+    Invisible characters (``sources.INVISIBLE``: bidirectional overrides, zero-width
+    spaces, the byte order mark…) are removed and control characters (line ends and
+    tabs too) become spaces, so that a bare carriage return cannot split a row and every
+    CSV reader reads back the rows written; then a cell whose first character after any
+    white space is ``=``, ``+``, ``-`` or ``@``, or one that Unicode's compatibility
+    form (NFKC) makes one of them (the full-width ``＝``, the small ``﹢``), gets a
+    leading apostrophe, as OWASP advises against CSV injection: a spreadsheet shows
+    ``'=HYPERLINK(…)`` as text instead of running it. The apostrophe is in the data a
+    program reads (``'-2 sided``), the price of a file safe to open.
     """
-    text = _BREAKING.sub(" ", _BIDI.sub("", str(value)))
-    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
+    text = _BREAKING.sub(" ", INVISIBLE.sub("", str(value)))
+    first = text.lstrip()[:1]
+    if first and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START:
+        return "'" + text
+    return text
 
 
 def results_csv(
@@ -463,6 +470,19 @@ def _bib(text: str) -> str:
     return text.replace("\x00", "\\textbackslash{}")
 
 
+#: What BibTeX reads as more than one name: ``and`` as a word splits a name list, and
+#: ``others`` alone is "et al."
+_SPLITS_NAMES = re.compile(r"(?:^|\s)and(?:\s|$)|^others$", re.IGNORECASE)
+
+
+def _bib_name(name: str) -> str:
+    """``name`` as one name of a BibTeX ``author`` list: ``_bib``, and braced whole when
+    BibTeX would read more than one name in it (``{Smith and Jones}``: one undivided
+    name, as for a corporate author)."""
+    text = _bib(name)
+    return "{" + text + "}" if _SPLITS_NAMES.search(text) else text
+
+
 #: Title words a citation key skips ("The Role of …" -> role)
 _KEY_SKIP = frozenset(
     [
@@ -489,19 +509,23 @@ _KEY_SKIP = frozenset(
 Work = tuple[str, str]
 
 
-#: Letters that NFKD does not split into an ASCII letter and a mark, and folding would lose
+#: Letters that NFKD does not split into an ASCII letter and a mark, and folding would
+#: lose: some Latin ones, and the Greek alphabet (lower case, its marks split off by NFKD)
 _TRANSLITERATED = str.maketrans(
     {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "þ": "th", "ð": "d", "ı": "i"}
+    | dict(zip("αβγδεζηικλμνξοπρσςτυω", "abgdeziiklmnxoprsstyo", strict=True))
+    | {"θ": "th", "φ": "ph", "χ": "ch", "ψ": "ps"}
 )
 #: The most letters a name or a title word gives a key
 _KEY_PART = 20
 
 
 def _ascii_word(text: str) -> str:
-    """``text`` lower case and ASCII-folded (``Ørsted`` -> ``orsted``), letters and digits
-    only, starting with a letter (``2020`` -> ""), at most ``_KEY_PART`` characters."""
-    lowered = text.lower().translate(_TRANSLITERATED)
-    folded = unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode("ascii")
+    """``text`` lower case and ASCII-folded (``Ørsted`` -> ``orsted``, ``Ωmega`` ->
+    ``omega``), letters and digits only, starting with a letter (``2020`` -> ""), at
+    most ``_KEY_PART`` characters."""
+    split = unicodedata.normalize("NFKD", text.lower()).translate(_TRANSLITERATED)
+    folded = split.encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "", folded).lstrip("0123456789")[:_KEY_PART]
 
 
@@ -630,7 +654,7 @@ def results_bibtex(
         url, count, matched, others = _citation(hits)
         fields = [("title", "{" + _bib(hit.title) + "}")]
         if hit.authors:
-            fields.append(("author", " and ".join(_bib(a) for a in hit.authors)))
+            fields.append(("author", " and ".join(_bib_name(a) for a in hit.authors)))
         if hit.year:
             fields.append(("year", str(hit.year)))
         if count:
@@ -656,10 +680,11 @@ def results_bibtex(
 
 
 def _line(text: str) -> str:
-    """One line with no control character nor bidirectional override: a RIS field ends at
-    the line's end, and a line end or carriage return in a title or a file name would
-    start a field or a record."""
-    return " ".join(_BREAKING.sub(" ", _BIDI.sub("", text)).split())
+    """One line with no control character nor invisible character (``sources.INVISIBLE``:
+    a bidirectional override, a zero-width space…): a RIS field ends at the line's end,
+    and a line end or carriage return in a title or a file name would start a field or
+    a record."""
+    return " ".join(_BREAKING.sub(" ", INVISIBLE.sub("", text)).split())
 
 
 def results_ris(
@@ -698,11 +723,12 @@ def results_ris(
     return "\n\n".join(records)
 
 
-_DOCID_ESCAPED = re.compile(r"[%\s\x00-\x1f\x7f-\x9f]")
+_DOCID_ESCAPED = re.compile(r"[%\s\x00-\x1f\x7f-\x9f]|" + INVISIBLE.pattern)
 
 
 def trec_docid(source: str) -> str:
-    """``source`` as one column of a TREC run: ``%``, white space and control characters
+    """``source`` as one column of a TREC run: ``%``, white space, control characters and
+    invisible ones (``sources.INVISIBLE``: ``a\u200bb`` would read as ``ab``)
     percent-encoded (UTF-8), ``%`` first so that two paths never give one docid
     (``a%20b`` is ``a%2520b``, ``a b`` is ``a%20b``)."""
     return _DOCID_ESCAPED.sub(

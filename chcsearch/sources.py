@@ -14,19 +14,33 @@ that resolves outside the site root.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
+
+#: What shows nothing, or changes how the text around it shows, so that a link, an id or
+#: a printed line holding it reads as another: Unicode's format characters (category Cf:
+#: the soft hyphen, zero-width spaces and joiners, the byte order mark, bidirectional
+#: marks, overrides and isolates, tag characters…) and the other default-ignorable code
+#: points (variation selectors, Hangul fillers).
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
 
 #: What may not stand raw in a link that an export or the API writes, nor anywhere in a
 #: site's address: white space and control characters (C0, DEL, C1: browsers drop some of
 #: them inside an address), the characters RFC 3986 never allows in a URL (``"<>\\{}|^``
 #: and the backquote), which close a BibTeX field, an HTML attribute or a Markdown link,
-#: and the bidirectional overrides, which show a link as another.
-_NOT_IN_LINKS = re.compile(r'[\x00-\x20\x7f-\x9f"<>\\{}|^`\s\u202a-\u202e\u2066-\u2069]')
+#: and what is ``INVISIBLE`` (bidirectional overrides, zero-width spaces…), which shows a
+#: link as another.
+_NOT_IN_LINKS = re.compile(r'[\x00-\x20\x7f-\x9f"<>\\{}|^`\s]|' + INVISIBLE.pattern)
 
 
 def quote_unsafe(link: str) -> str:
@@ -44,11 +58,94 @@ def unsafe_in_link(text: str) -> str | None:
     return found.group() if found else None
 
 
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII | re.IGNORECASE)
+#: What a path may hold raw when it is shown percent-encoded (RFC 3986 ``pchar`` and ``/``)
+_PATH_CHARS = "/%:@!$&'()*+,;=-._~"
+
+
+def host_fault(host: str) -> str | None:
+    """Why ``host`` (as ``urlsplit`` gives its ``hostname``: an IPv6 address without its
+    brackets) is no host a link may name, said as the end of a sentence, or None for a
+    DNS name (labels of ASCII letters, digits and inner hyphens, at most 253 characters;
+    a name whose last label is a number must be an IPv4 address) or an IP address.
+
+    A host that is not ASCII is refused, with its IDNA form: ``аррӏе.com`` in Cyrillic
+    letters shows as ``apple.com``, and a citation must not name a look-alike."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return f"has the host {host!r}, which is not an IPv6 address"
+        return None
+    if not host.isascii():
+        try:
+            encoded = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            encoded = ""
+        form = f"; if it is the host you mean, write its IDNA form {encoded!r}" if encoded else ""
+        return f"has the host {host!r}, which is not ASCII and may imitate another host{form}"
+    labels = host.split(".")
+    if labels[-1].isdigit():
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return f"has the host {host!r}, which is neither a DNS name nor an IPv4 address"
+        return None
+    if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return (
+            f"has the host {host!r}, which is not a DNS name (dot-separated labels of "
+            "letters, digits and inner hyphens) nor an IP address"
+        )
+    return None
+
+
+def address_fault(address: str) -> str | None:
+    """Why ``address`` (an ``http``/``https`` address or a ``file:`` URI, its scheme and
+    shape checked by the caller) is no address to put links on, said as the end of a
+    sentence that says what to write instead, or None.
+
+    Refused: a ``%`` not followed by two hexadecimal digits; a character that is not
+    ASCII (shown percent-encoded: a ``ｘ`` in full width reads as ``x``); a host that is
+    not a DNS name or an IP address (``host_fault``), or for a ``file:`` URI any host
+    but ``localhost`` (``file://server/share`` is a network share on Windows); and a
+    ``.`` or ``..`` segment, which would move every link elsewhere than it says."""
+    bad = _BAD_ESCAPE.search(address)
+    if bad:
+        return (
+            f"holds {address[bad.start() : bad.start() + 3]!r}: a % must start an escape "
+            "of two hexadecimal digits (write a % itself as %25)"
+        )
+    try:
+        parts = urlsplit(address)
+        host = parts.hostname or ""
+    except ValueError:
+        return "has a host that cannot be read"
+    if parts.scheme.lower() == "file":
+        if host not in ("", "localhost"):
+            return (
+                f"names the host {host!r}: a file: URI with a host is a network share on "
+                "Windows; give a folder on this machine, file:///path/to/folder"
+            )
+    else:
+        fault = host_fault(host)
+        if fault:
+            return fault
+    if not parts.path.isascii():
+        shown = parts._replace(path=quote(parts.path, safe=_PATH_CHARS)).geturl()
+        odd = next(char for char in parts.path if not char.isascii())
+        return f"holds {odd!r}, which is not ASCII; write it percent-encoded: {shown}"
+    if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
+        return "has a . or .. segment in its path; give the folder's own path, with none"
+    return None
+
+
 def normalize_site_url(raw: str) -> str | None:
     """``raw`` as a site's public address (``https://example.org/docs``, no trailing ``/``),
-    or None unless it is an http(s) address with a host and nothing after its path."""
+    or None unless it is an http(s) address with a host and nothing after its path, and
+    nothing ``address_fault`` refuses."""
     text = raw.strip()
-    if not text or _NOT_IN_LINKS.search(text):
+    if not text or _NOT_IN_LINKS.search(text) or address_fault(text):
         return None
     try:
         parts = urlsplit(text)

@@ -18,20 +18,25 @@ import json
 import re
 import subprocess
 import sys
+import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import bibtexparser
 import pytest
 import rispy
-from bibtexparser.middlewares import LatexDecodingMiddleware
+from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 from helpers import run_cli, settings_for, write_files
 from pdfgen import PageSpec, PdfSpec, make_pdf
 
+from chcsearch.console import batch_queries
 from chcsearch.discover import safe_link
+from chcsearch.errors import ConfigError
 from chcsearch.ingest import build_index
 from chcsearch.render import (
     citation_stem,
     csv_cell,
+    printable,
     results_bibtex,
     results_csv,
     results_ris,
@@ -40,7 +45,7 @@ from chcsearch.render import (
     with_links,
 )
 from chcsearch.results import FacetValue, Hit, Part, SearchRequest, SearchResults, Snip
-from chcsearch.sources import normalize_site_url, quote_unsafe, with_site_url
+from chcsearch.sources import INVISIBLE, normalize_site_url, quote_unsafe, with_site_url
 
 #: Control characters but the line end, and the bidirectional overrides and isolates
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -369,3 +374,181 @@ def test_the_api_never_hands_out_a_raw_quote_or_angle_bracket_an_old_index_holds
     assert moved["results"][0]["parts"][0]["url"] == "/c%7B"
     assert answer["results"][0]["url"] == '/a"<b>.pdf'  # the cached answer is left as it is
     assert normalize_site_url("https://x.org/}") is None
+
+
+# ---- invisible characters, names that BibTeX would split, addresses that mislead ----
+
+ZW = "\u200b"
+
+
+@pytest.fixture(scope="module")
+def invisible(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index of a folder archive whose file names and sidecars hold invisible
+    characters, a corporate name with "and" in it and cells that start a formula once an
+    invisible or full-width character is read past; every file matches "asthma"."""
+    root = tmp_path_factory.mktemp("invisible")
+    folder = write_files(
+        root / "archive",
+        {
+            f"zero{ZW}width asthma.pdf": _pdf("Asthma zero width.", title="Zero width"),
+            f"zero{ZW}width asthma.pdf.yml": (
+                f'title: "Zero{ZW}width \\ufeffreport \\U000E0041tag\\ufe0f"\n'
+                'authors: ["Smith and Jones", "Ωmega Person"]\n'
+                f'tags: ["{ZW}=zw", "\\ufeff=bom", "＝full", "＋plus", "＠at", "－minus"]\n'
+            ),
+        },
+    )
+    build_index(settings_for(folder, root / "index"))
+    return root / "index"
+
+
+def test_a_name_with_and_in_it_stays_one_author_in_bibtex_and_ris(invisible: Path) -> None:
+    library = bibtexparser.parse_string(
+        _query(invisible, "bibtex"), append_middleware=[SeparateCoAuthors()]
+    )
+    assert not library.failed_blocks
+    assert library.entries[0]["author"] == ["{Smith and Jones}", "Ωmega Person"]
+    records = rispy.loads(_query(invisible, "ris"))
+    assert records[0]["authors"] == ["Smith and Jones", "Ωmega Person"]
+
+
+@pytest.mark.parametrize("output", ["text", "csv", "bibtex", "ris", "trec"])
+def test_no_export_nor_the_text_output_holds_an_invisible_character(
+    invisible: Path, output: str
+) -> None:
+    text = _query(invisible, output, "--base-url", "https://x.org")
+    assert not INVISIBLE.findall(text), output
+    assert ZW in _results(invisible)[0]["source"]  # JSON is data: the file's own name
+
+
+def test_a_link_percent_encodes_an_invisible_character_in_every_format(invisible: Path) -> None:
+    assert _results(invisible)[0]["url"] == "/zero%E2%80%8Bwidth%20asthma.pdf#page=1"
+    for output in ("text", "csv", "ris"):
+        assert "https://x.org/zero%E2%80%8Bwidth%20asthma.pdf" in _query(
+            invisible, output, "--base-url", "https://x.org"
+        )
+
+
+def test_a_csv_cell_starting_a_formula_behind_an_invisible_or_full_width_character_is_quoted(
+    invisible: Path,
+) -> None:
+    rows = list(csv.reader(io.StringIO(_query(invisible, "csv"), newline="")))
+    tags = rows[1][rows[0].index("tags")]
+    assert tags == "'=zw; =bom; ＝full; ＋plus; ＠at; －minus"
+    for tag in ("\u200b=zw", "\ufeff=bom", "＝full", "＋plus", "＠at", "－minus", " \u3000=x"):
+        assert csv_cell(tag).startswith("'"), tag
+    assert csv_cell("\ufeff=bom") == "'=bom"
+    assert csv_cell("a＝b") == "a＝b"
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("https://ex.org%", "a % must start an escape of two hexadecimal digits"),
+        ("https://ex.org/a%", "holds '%'"),
+        ("https://ex.org/%zz", "holds '%zz'"),
+        ("https://ex.org/a%2", "holds '%2'"),
+        (f"https://ex.org/{ZW}r", "'\\u200b' is %E2%80%8B"),
+        ("https://ex.org/\U000e0041", "percent-encode it"),
+        ("https://ex.org/ｘ", "write it percent-encoded: https://ex.org/%EF%BD%98"),
+        ("https://аррӏе.com/", "its IDNA form 'xn--80ak6aa92e.com'"),
+        ("https://-/", "has the host '-', which is not a DNS name"),
+        ("https://x_y.org/", "has the host 'x_y.org'"),
+        ("https://1.2.3/", "neither a DNS name nor an IPv4 address"),
+        ("file://evil.com/share", "a network share on Windows"),
+        ("file:///tmp/../../etc", "a . or .. segment"),
+        ("https://x.org/a/%2e%2e/b", "a . or .. segment"),
+        ("file:///srv/Bibliothèque", "file:///srv/Biblioth%C3%A8que"),
+    ],
+)
+def test_a_base_url_giving_broken_or_misleading_links_is_a_usage_error(
+    invisible: Path, value: str, said: str
+) -> None:
+    done = run_cli("query", "asthma", "--index", str(invisible), "-f", "ris", "--base-url", value)
+    assert done.returncode == 2 and not done.stdout
+    assert repr(value) in done.stderr and said in done.stderr
+    assert normalize_site_url(value) is None
+
+
+def test_ip_addresses_localhost_and_percent_escapes_are_base_urls(invisible: Path) -> None:
+    for value, start in [
+        ("http://[::1]:8080/r", "http://[::1]:8080/r/"),
+        ("https://127.0.0.1/r", "https://127.0.0.1/r/"),
+        ("https://x-y.example/%E2%80%8Br", "https://x-y.example/%E2%80%8Br/"),
+        ("file://localhost/srv/r", "file://localhost/srv/r/"),
+    ]:
+        records = rispy.loads(_query(invisible, "ris", "--base-url", value))
+        assert records[0]["urls"][0].startswith(start), value
+
+
+def test_a_batch_file_splits_at_line_ends_only_and_names_the_lines_at_fault(
+    invisible: Path, tmp_path: Path
+) -> None:
+    batch = tmp_path / "queries.tsv"
+    batch.write_text(
+        "\ufeffq1\tasthma\r\n"
+        "q2\tasthma\u2028width\fzero\u2029x\r\n"
+        f"q{ZW}3\tasthma\n"
+        "q1\tzero\n"
+        f"q5\t{ZW}\n"
+        f"{ZW}\n",
+        encoding="utf-8",
+        newline="",
+    )
+    done = run_cli("query", "--batch", str(batch), "--index", str(invisible), "-f", "trec")
+    assert done.returncode == 3 and not done.stdout
+    message = " ".join(done.stderr.split())
+    assert "line 3: id 'q\\u200b3' holds the invisible character U+200B" in message
+    assert "line 4: id 'q1' is on line 1 already" in message
+    assert "line 5: id 'q5' has no query after its tab" in message
+    assert "line 2" not in message and "line 6" not in message and "line 7" not in message
+
+
+def test_a_batch_file_with_a_bom_and_crlf_line_ends_reads_as_its_lines(
+    invisible: Path, tmp_path: Path
+) -> None:
+    batch = tmp_path / "queries.tsv"
+    batch.write_bytes("\ufeffq1\tasthma\r\nq2\tzero\u2028asthma\r\n".encode())
+    assert batch_queries(batch, io.StringIO()) == [("q1", "asthma"), ("q2", "zero\u2028asthma")]
+    done = run_cli("query", "--batch", str(batch), "--index", str(invisible), "-f", "trec")
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[0] for line in done.stdout.splitlines()] == ["q1", "q2"]
+    with pytest.raises(ConfigError, match="line 2: id 'q\\\\u2060' holds"):
+        batch_queries(Path("-"), io.StringIO("q\u2060\tx\nq\u2060\ty\n"))
+
+
+def test_every_format_character_of_unicode_is_invisible_and_printed_as_nothing() -> None:
+    format_characters = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    assert len(format_characters) > 150
+    assert not [c for c in format_characters if not INVISIBLE.fullmatch(c)]
+    assert printable("a\u200bb\ufeffc\U000e0041d\ufe0fe\u2066f\u00adg") == "abcdefg"
+    assert quote_unsafe(f"/a{ZW}b\ufeff") == "/a%E2%80%8Bb%EF%BB%BF"
+
+
+def test_the_text_output_drops_invisible_characters_and_keeps_the_marks() -> None:
+    results = _evil_results()
+    hit = results.results[0]
+    text = f"{ZW}zero{ZW} \ufeffwidth asthma"
+    snippet = Snip(text=text, html="", spans=((len(text) - 6, len(text)),))
+    moved = replace(results, results=(replace(hit, snippet=snippet, title=f"T{ZW}itle"),))
+    shown = results_text(moved, colour=True)
+    assert not INVISIBLE.findall(shown)
+    assert "zero width \x1b[1;33masthma\x1b[0m" in shown and "Title" in shown
+
+
+def test_exports_drop_invisible_characters_from_notes_and_file_names() -> None:
+    results = _evil_results()
+    hit = replace(results.results[0], source=f"a{ZW}b\ufeff.pdf", title=f"T{ZW}itle")
+    moved = replace(results, results=(hit,))
+    ris = results_ris(moved)
+    bibtex = results_bibtex(moved)
+    assert not INVISIBLE.findall(ris) and not INVISIBLE.findall(bibtex)
+    assert rispy.loads(ris)[0]["note"] == "ab.pdf"
+    assert "Source: ab.pdf" in bibtex
+
+
+def test_citation_keys_transliterate_greek_letters() -> None:
+    assert citation_stem(["Ωmega Person"], 2020, "Ωmega") == "person2020omega"
+    assert citation_stem(["Σωκράτης Ψαράς"], 2019, "Θεραπεία του άσθματος") == (
+        "psaras2019therapeia"
+    )
