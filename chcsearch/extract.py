@@ -83,9 +83,10 @@ import pdfminer
 from pdfminer import pdfinterp, pdftypes
 from pdfminer.converter import TextConverter
 from pdfminer.data_structures import NumberTree
-from pdfminer.layout import LAParams, LTChar, LTContainer, LTPage, LTTextLine
+from pdfminer.layout import LAParams, LTChar, LTContainer, LTPage, LTTextBox, LTTextLine
 from pdfminer.lzw import LZWDecoder
-from pdfminer.pdfdevice import PDFDevice
+from pdfminer.pdfcolor import PDFColorSpace
+from pdfminer.pdfdevice import PDFDevice, PDFTextSeq
 from pdfminer.pdfdocument import PageLabels, PDFDocument, PDFEncryptionError, PDFNoPageLabels
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
@@ -102,6 +103,7 @@ from .pdfmeta import (
     META_VERSION,
     PdfInfo,
     first_heading,
+    first_paragraph,
     labels_list,
     merge_info,
     parse_xmp,
@@ -718,39 +720,70 @@ def _page_labels(document: PDFDocument, count: int) -> tuple[str, ...]:
         return ()
 
 
+class _InvisibleState(pdfinterp.PDFGraphicState):
+    """The graphics state of text drawn invisible (render mode 3, or 7: a clip
+    only), marking its characters for ``_layout_runs``."""
+
+
 def _layout_runs(ltpage: LTPage) -> list[tuple[str, float, float]]:
-    """The page's lines as ``(text, font size, top)`` runs for ``prominent_lines``;
-    a line set in two sizes gives two runs. Only characters on the page (their
-    centre inside its box) count: text set off the page is no one's title."""
-    runs: list[tuple[str, float, float]] = []
+    """The page's lines as ``(text, font size, top)`` runs for ``prominent_lines``
+    and ``first_paragraph``, in the order of the page's text; a line set in two
+    sizes gives two runs, the last run of a line ends with a line break and that
+    of a text box with two.
+
+    Only what a reader sees counts. A word (characters between spaces) is kept
+    whole when its first character's centre is inside the page box, dropped
+    whole when not: text set off the page is no one's title, and a line running
+    off the page's edge loses its last words, never half of one. Characters
+    drawn invisible are dropped, unless the page has no other text with
+    letters (a scanned page's OCR layer is drawn invisible).
+    """
     height = (ltpage.y1 - ltpage.y0) or 1.0
 
     def on_page(char: LTChar) -> bool:
         x, y = (char.x0 + char.x1) / 2, (char.y0 + char.y1) / 2
         return ltpage.x0 <= x <= ltpage.x1 and ltpage.y0 <= y <= ltpage.y1
 
-    def walk(item: object) -> None:
-        if isinstance(item, LTTextLine):
-            top = (ltpage.y1 - item.y1) / height
-            text, size = "", 0.0
-            for char in item:
-                if not isinstance(char, LTChar) or not on_page(char):
-                    continue
-                glyph = char.get_text()
-                if glyph.strip() and size and abs(char.size - size) > 0.25:
-                    runs.append((text, size, top))
-                    text = ""
-                if glyph.strip():
-                    size = char.size
-                text += glyph
-            if text.strip():
+    def line_runs(line: LTTextLine, hidden: bool) -> list[tuple[str, float, float]]:
+        top = (ltpage.y1 - line.y1) / height
+        runs: list[tuple[str, float, float]] = []
+        text, size, in_word, keep = "", 0.0, False, False
+        for char in line:
+            glyph = char.get_text()
+            if not glyph.strip():  # a space, written or found by layout analysis
+                text, in_word = (text + " " if text else text), False
+                continue
+            if not isinstance(char, LTChar):
+                continue
+            if not in_word:
+                in_word, keep = True, on_page(char)
+            if not keep or (isinstance(char.graphicstate, _InvisibleState) and not hidden):
+                continue
+            if size and abs(char.size - size) > 0.25:
                 runs.append((text, size, top))
-        elif isinstance(item, LTContainer):
-            for child in item:
-                walk(child)
+                text = ""
+            size = char.size
+            text += glyph
+        if text.strip():
+            runs.append((text, size, top))
+        if runs:
+            runs[-1] = (runs[-1][0].rstrip() + "\n", runs[-1][1], top)
+        return runs
 
-    walk(ltpage)
-    return runs
+    def walk(item: object, hidden: bool) -> list[tuple[str, float, float]]:
+        if isinstance(item, LTTextLine):
+            return line_runs(item, hidden)
+        if not isinstance(item, LTContainer):
+            return []
+        runs = [run for child in item for run in walk(child, hidden)]
+        if isinstance(item, LTTextBox) and runs:  # a blank line ends it, as in the page's text
+            runs[-1] = (runs[-1][0] + "\n", *runs[-1][1:])
+        return runs
+
+    runs = walk(ltpage, hidden=False)
+    if any(re.search(r"[^\W\d_]", text) for text, _, _ in runs):
+        return runs
+    return walk(ltpage, hidden=True)
 
 
 class _CoverConverter(TextConverter):
@@ -767,6 +800,19 @@ class _CoverConverter(TextConverter):
     ) -> None:
         super().__init__(resources, out, laparams=laparams)
         self.cover = cover
+
+    def render_string(
+        self,
+        textstate: pdfinterp.PDFTextState,
+        seq: PDFTextSeq,
+        ncs: PDFColorSpace,
+        graphicstate: pdfinterp.PDFGraphicState,
+    ) -> None:
+        if textstate.render in (3, 7):  # drawn invisible: noted for _layout_runs
+            invisible = _InvisibleState()
+            vars(invisible).update(vars(graphicstate))
+            graphicstate = invisible
+        super().render_string(textstate, seq, ncs, graphicstate)
 
     def receive_layout(self, ltpage: LTPage) -> None:
         super().receive_layout(ltpage)
@@ -825,7 +871,8 @@ def _read_pages(
             raise MemoryError
         labels = _page_labels(document, len(pages))
         damage.labels = document.labels_damage
-    return pages, replace(info, prominent=prominent_lines(cover)), labels, failed
+    candidates = prominent_lines(cover) + first_paragraph(cover)
+    return pages, replace(info, prominent=candidates), labels, failed
 
 
 def _has_eof_marker(path: str) -> bool:
@@ -1052,7 +1099,7 @@ def _extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTe
             authors=info.authors,
             year=info.year,
             labels=labels,
-            heading=title_lines(info.prominent, pages),
+            heading=title_lines(info.prominent),
         ),
         ocr.stopped,
         ocr.read,
@@ -1298,7 +1345,7 @@ def _heading_after_ocr(cached: PdfText, pages: Sequence[str]) -> str:
     """``title_lines`` of the pages after OCR, from the cached heading.
 
     The heading is the first page's largest type (not cached apart) and then
-    the first line of text (``first_heading``): only that last line can change.
+    the first line of its on-page text (``pdfmeta.first_paragraph``): only that last line can change.
     """
     before = first_heading(cached.pages)
     if first_heading(pages) == before:

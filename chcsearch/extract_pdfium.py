@@ -16,7 +16,15 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from .pdfmeta import META_VERSION, PdfInfo, merge_info, parse_xmp, prominent_lines, top_line
+from .pdfmeta import (
+    META_VERSION,
+    PdfInfo,
+    first_paragraph,
+    merge_info,
+    parse_xmp,
+    prominent_lines,
+    top_line,
+)
 
 PDFIUM_KEY = f"pypdfium2-{metadata.version('pypdfium2')}-meta{META_VERSION}"
 _XMP = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.S)
@@ -31,43 +39,88 @@ def _xmp(data: bytes) -> PdfInfo:
 def _runs(
     textpage: pdfium.PdfTextPage, height: float, box: tuple[float, float, float, float]
 ) -> list[tuple[str, float, float]]:
-    """The page's lines as ``(text, font size, top)`` runs for ``prominent_lines``.
+    """The page's lines as ``(text, font size, top)`` runs for ``prominent_lines``,
+    ``top_line`` and ``first_paragraph``, in the order of the page's text; the
+    last run of a line ends with a line break, and the last before a blank line
+    with two.
 
     The size is the font size times the text matrix's vertical scale: many
-    PDFs set a font at size 1 and scale it. Only characters on the page (their
-    centre inside its ``box``: left, bottom, right, top) count: text set off
-    the page is no one's title.
+    PDFs set a font at size 1 and scale it. Only what a reader sees counts, as
+    for pdfminer (``extract._layout_runs``): a word is kept whole when its first
+    character's centre is inside the page's ``box`` (left, bottom, right, top),
+    dropped whole when not; characters drawn invisible (render mode 3 or 7) are
+    dropped unless the page has no other text with letters (a scan's OCR layer).
     """
+    runs = _page_runs(textpage, height, box, hidden=False)
+    if any(re.search(r"[^\W\d_]", text) for text, _, _ in runs):
+        return runs
+    return _page_runs(textpage, height, box, hidden=True)
+
+
+_INVISIBLE_MODES = (pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE, pdfium_c.FPDF_TEXTRENDERMODE_CLIP)
+
+
+def _page_runs(
+    textpage: pdfium.PdfTextPage,
+    height: float,
+    box: tuple[float, float, float, float],
+    hidden: bool,
+) -> list[tuple[str, float, float]]:
+    """``_runs``, with the invisible characters when ``hidden``."""
     handle = textpage.raw
     matrix = pdfium_c.FS_MATRIX()
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     runs: list[tuple[str, float, float]] = []
-    text, size, line_top = "", 0.0, 0.0
+    line: list[tuple[str, float, float]] = []  # the runs of the line being read
+    text, size, line_top, in_word, keep = "", 0.0, 0.0, False, False
+    drawn = False  # whether the line being read shows any character, kept or not
+    after_return = False
     for index in range(pdfium_c.FPDFText_CountChars(handle)):
         glyph = chr(pdfium_c.FPDFText_GetUnicode(handle, index))
+        if glyph == "\n" and after_return:
+            after_return = False
+            continue  # the second half of "\r\n"
+        after_return = glyph == "\r"
         if glyph in "\r\n":
             if text.strip():
-                runs.append((text, size, line_top))
-            text, size = "", 0.0
+                line.append((text, size, line_top))
+            if line:
+                line[-1] = (line[-1][0].rstrip() + "\n", *line[-1][1:])
+            elif not drawn and runs and not runs[-1][0].endswith("\n\n"):
+                runs[-1] = (runs[-1][0] + "\n", *runs[-1][1:])  # a blank line
+            runs += line
+            text, size, line, in_word, drawn = "", 0.0, [], False, False
             continue
-        if glyph.strip():
+        if not glyph.strip():
+            text, in_word = (text + glyph if text else text), False
+            continue
+        drawn = True
+        if not in_word:
             pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
             x, y = (left.value + right.value) / 2, (bottom.value + top.value) / 2
-            if not (box[0] <= x <= box[2] and box[1] <= y <= box[3]):
-                continue
-            pdfium_c.FPDFText_GetMatrix(handle, index, matrix)
-            scale = (matrix.c**2 + matrix.d**2) ** 0.5 or 1.0
-            char_size = pdfium_c.FPDFText_GetFontSize(handle, index) * scale
-            if size and abs(char_size - size) > 0.25:
-                runs.append((text, size, line_top))
-                text = ""
-            if not text.strip():
-                line_top = (height - top.value) / (height or 1.0)
-            size = char_size
+            in_word, keep = True, box[0] <= x <= box[2] and box[1] <= y <= box[3]
+        if not keep or (not hidden and _invisible(handle, index)):
+            continue
+        pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
+        pdfium_c.FPDFText_GetMatrix(handle, index, matrix)
+        scale = (matrix.c**2 + matrix.d**2) ** 0.5 or 1.0
+        char_size = pdfium_c.FPDFText_GetFontSize(handle, index) * scale
+        if size and abs(char_size - size) > 0.25:
+            line.append((text, size, line_top))
+            text = ""
+        if not line and not text.strip():
+            line_top = (height - top.value) / (height or 1.0)
+        size = char_size
         text += glyph
     if text.strip():
-        runs.append((text, size, line_top))
-    return runs
+        line.append((text, size, line_top))
+    return runs + line
+
+
+def _invisible(handle: pdfium_c.FPDF_TEXTPAGE, index: int) -> bool:
+    """Whether the character is drawn in an invisible render mode."""
+    obj = pdfium_c.FPDFText_GetTextObject(handle, index)
+    return bool(obj) and pdfium_c.FPDFTextObj_GetTextRenderMode(obj) in _INVISIBLE_MODES
 
 
 def read_pages(path: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int]]:
@@ -96,7 +149,9 @@ def read_pages(path: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int
                 failed.append(index + 1)
                 pages.append("")
             labels.append(document.get_page_label(index) or "")
-        info = replace(info, prominent=prominent_lines(cover) + top_line(cover))
+        info = replace(
+            info, prominent=prominent_lines(cover) + top_line(cover) + first_paragraph(cover)
+        )
         return pages, info, tuple(labels) if any(labels) else (), failed
     finally:
         document.close()

@@ -5,15 +5,19 @@ information dictionary and XMP. Pure functions shared by both extractors.
 from __future__ import annotations
 
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import islice
+
+from .repair import repair_document
 
 #: Part of both extractors' cache keys: raise it when what is read about a
 #: PDF (title, authors, year, labels, first heading) changes.
-META_VERSION = 8
+META_VERSION = 9
 
 #: Where a candidate title set over several lines (``prominent_lines``) broke
 #: from one line to the next: the ASCII unit separator. ``str.splitlines``
@@ -52,7 +56,9 @@ class PdfInfo:
     authors: tuple[str, ...] = ()
     year: int | None = None
     prominent: tuple[str, ...] = ()
-    """The first page's largest-type lines (``prominent_lines``), largest first;
+    """The title candidates of the first page with words, from what a reader sees
+    of it: its largest-type lines (``prominent_lines``), largest first, then its
+    top line (PDFium, ``top_line``) and its first paragraph (``first_paragraph``);
     a title set over several lines has its line breaks marked (``LINE_BREAK``)."""
 
 
@@ -68,22 +74,45 @@ MAX_NAME_CHARS = 100
 
 # a terminal's escape sequence (colour, cursor), removed whole: "\x1b[31m"
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
-# what shows nothing or moves other text: C0 and C1 control characters, bidi
-# embeddings, overrides, isolates and marks, zero-width characters, the soft hyphen
-_INVISIBLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
-)
+# C0 and C1 control characters (whitespace among them is made a space)
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+# pdfminer's placeholder for a glyph its font does not map to a character
+_UNMAPPED_GLYPH = re.compile(r"\(cid:\d+\)")
+# the joiners shape letters of the scripts that join (Arabic, Syriac, Brahmic): a
+# Persian word keeps its zero-width non-joiner; elsewhere they show nothing
+_JOINING = "\u0600-\u08ff\u0900-\u0dff\ufb50-\ufdff\ufe70-\ufefc"
+_KEPT_JOINER = re.compile(f"(?<=[{_JOINING}])[\u200c\u200d](?=[{_JOINING}])")
+
+
+@cache
+def _format_characters() -> re.Pattern[str]:
+    """Every format character (category Cf: tags U+E0000–U+E007F among them) and
+    variation selector of the running Python's Unicode, as one character class;
+    built on first need (a scan of every code point, 0.07 s)."""
+    codes = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    codes += [*range(0x180B, 0x1810), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(set(codes))) + "]")
 
 
 def visible_text(raw: str) -> str:
     """The text as one line a terminal or a page shows as it is: tabs, line
     breaks (``LINE_BREAK`` too) and other whitespace made single spaces; terminal
-    escape sequences, control characters, bidi controls (U+202A–U+202E,
-    U+2066–U+2069) and zero-width characters removed. Titles and authors from every
-    source pass through it."""
-    text = _ESCAPE_SEQUENCE.sub("", raw)
+    escape sequences, control characters, format characters (Unicode category
+    Cf: bidi controls, zero-width characters, tag characters), variation
+    selectors and pdfminer's ``(cid:N)`` for a glyph it could not read removed.
+    A zero-width joiner or non-joiner between two letters of a joining script
+    (Arabic, Persian, Indic) is kept: it shapes the word. Titles and authors
+    from every source pass through it."""
+    text = _UNMAPPED_GLYPH.sub("", _ESCAPE_SEQUENCE.sub("", raw))
     text = _INVISIBLE.sub(lambda m: " " if m.group().isspace() else "", text)
+    if not text.isascii():
+        # the kept joiners stand in as NUL and SOH while the others go: no control is left
+        kept = _KEPT_JOINER.sub(lambda m: chr(ord(m.group()) - 0x200C), text)
+        text = (
+            _format_characters().sub("", kept).replace("\x00", "\u200c").replace("\x01", "\u200d")
+        )
     return " ".join(text.split())
 
 
@@ -259,7 +288,10 @@ def merge_info(xmp: PdfInfo, title: str, author: str, created: str) -> PdfInfo:
 
 
 def first_heading(pages: Sequence[str], max_words: int = 15) -> str:
-    """The first line of the first page with text, when it is short enough to be a title."""
+    """The first line of the first page with text, when it is short enough to be a
+    title: for text read without positions (OCR); text from a PDF's page content
+    offers its first paragraph through ``first_paragraph``, which sees only what
+    a reader sees."""
     for page in pages:
         for line in page.splitlines():
             words = line.split()
@@ -297,12 +329,16 @@ def prominent_lines(
 
     ``runs`` are the page's lines in reading order as ``(text, font size in
     points, top)``, ``top`` being the distance of the line's top from the top of
-    the page as a fraction of its height; a line set in two sizes is two runs.
-    Consecutive runs of one size are joined (a title set over several lines),
-    with ``LINE_BREAK`` where one line ended, for the title chooser to see
-    where a cover's title ends and the programme's name below it begins.
-    Only text on the page counts (``top`` from 0 to 1; the extractors drop text
-    left or right of it), only the top four fifths of it (a footer is not a
+    the page as a fraction of its height; a line set in two sizes is two runs
+    (of one ``top``), the last ending with a line break (with two when a
+    paragraph ends). The extractors make runs only of what a reader sees: words
+    that begin inside the page box, whole (a word is never cut at the page's
+    edge), and characters not drawn invisible (render mode 3 or 7, unless the
+    page has no other text: a scan's OCR layer). Consecutive runs of one size
+    are joined (a title set over several lines), with ``LINE_BREAK`` where one
+    line ended, for the title chooser to see where a cover's title ends and
+    the programme's name below it begins. Only text on the page counts
+    (``top`` from 0 to 1), only the top four fifths of it (a footer is not a
     title), and only type larger than the page's commonest size; on a cover, set
     mostly in display type (``DISPLAY_SIZE`` or more), all display type. Groups
     of more than ``max_words`` words, or longer than a title
@@ -341,23 +377,53 @@ def prominent_lines(
     return tuple(found)
 
 
+def _page_lines(runs: Iterable[tuple[str, float, float]]) -> list[tuple[str, float]]:
+    """The runs joined into the page's lines, in their order, as ``(text, top)``:
+    a run whose text ends with a line break ends its line; ``top`` is its first
+    run's. Lines off the page (``top`` outside 0 to 1) and with no letter are left out."""
+    lines: list[tuple[str, float]] = []
+    text, line_top = "", 0.0
+    for run, _, top in runs:
+        line_top = top if not text else line_top
+        text += run
+        if run.endswith("\n"):
+            lines.append((_plain(text), line_top))
+            text = ""
+    if text:
+        lines.append((_plain(text), line_top))
+    return [(text, top) for text, top in lines if 0 <= top <= 1 and re.search(r"[^\W\d_]", text)]
+
+
+def first_paragraph(
+    runs: Iterable[tuple[str, float, float]], max_words: int = 15
+) -> tuple[str, ...]:
+    """The first paragraph of the page's text, when short enough to be a title:
+    ``first_heading`` of the text the ``runs`` (as for ``prominent_lines``) make,
+    repaired as page text is (``repair.repair_document``: one paragraph a line).
+    A run ending with a blank line (two line breaks) ends its paragraph."""
+    text = "".join(run for run, _, top in runs if 0 <= top <= 1)
+    heading = first_heading(repair_document([text]), max_words)
+    return (heading,) if heading else ()
+
+
 def top_line(runs: Iterable[tuple[str, float, float]], max_words: int = 15) -> tuple[str, ...]:
     """The highest line on the page with letters in it, when short enough to be a
     title (PDFium's text starts with whatever the page drew first, a footer often)."""
-    lines = [(top, _plain(text)) for text, _, top in runs if 0 <= top <= 1]
-    lines = [line for line in lines if re.search(r"[^\W\d_]", line[1])]
+    lines = _page_lines(runs)
     if not lines:
         return ()
-    text = min(lines, key=lambda line: line[0])[1]
+    text = min(lines, key=lambda line: line[1])[0]
     return (text,) if len(text.split()) <= max_words and title_sized(text) else ()
 
 
-def title_lines(prominent: Sequence[str], pages: Sequence[str]) -> str:
-    """What ``PdfText.heading`` keeps: the title candidates a PDF's first page
-    with text offers, one per line, its largest type first, then its first line.
-    Line breaks inside a candidate stay marked (``LINE_BREAK``)."""
+def title_lines(candidates: Sequence[str], pages: Sequence[str] = ()) -> str:
+    """What ``PdfText.heading`` keeps: the title candidates the page content of a
+    PDF's first page with words offers (its largest type, then its first line),
+    one per line, then the first line of ``pages`` read without positions (OCR
+    text, ``first_heading``). Line breaks inside a candidate stay marked
+    (``LINE_BREAK``)."""
     kept: dict[str, str] = {}
-    for line in (*prominent, first_heading(pages)):
+    for line in (*candidates, first_heading(pages)):
         if line:
             kept.setdefault(" ".join(line.split()), line)  # the marked form of a line first
     return "\n".join(kept.values())

@@ -1,16 +1,20 @@
 """Titles and authors of a folder archive against hostile PDFs, without losing real titles.
 
 A title is at most a title's size (``TITLE_MAX_CHARS``, ``TITLE_MAX_WORDS``), so
-choosing titles costs time linear in the number of files; it shows no control,
-bidi or zero-width character and always has something visible; text set off
-the page is not a title; a file's own metadata title is kept unless two files
-have that very title. Authors lists of any length are people, up to fifty.
+choosing titles costs time linear in the number of files; it shows no control
+or format character (bidi, zero-width, tag), no variation selector and no
+``(cid:N)`` placeholder, and always has something visible; every candidate from
+a page is made of what a reader sees: words that begin on the page, whole, and
+text not drawn invisible (unless nothing else is on the page: a scan's OCR
+layer); a file's own metadata title is kept unless two files have that very
+title. Authors lists of any length are people, up to fifty.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import time
+import unicodedata
 import zlib
 from pathlib import Path
 
@@ -29,6 +33,7 @@ from chcsearch.pdfmeta import (
     TITLE_MAX_CHARS,
     TITLE_MAX_WORDS,
     clean_title,
+    first_paragraph,
     parse_xmp,
     prominent_lines,
     split_authors,
@@ -344,6 +349,9 @@ def test_long_author_lists_reach_the_index(tmp_path: Path, extractor: str) -> No
 # Text off the page
 
 
+HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+
+
 def _positioned_pdf(texts: list[tuple[float, float, float, str]], **info: str) -> bytes:
     """A one-page Letter PDF drawing each ``(x, y, size, text)`` in Helvetica, with
     ``info`` (``Title``, ``Author``) written as UTF-16 strings, as any character can be."""
@@ -351,6 +359,13 @@ def _positioned_pdf(texts: list[tuple[float, float, float, str]], **info: str) -
         f"BT /F1 {size:g} Tf {x:g} {y:g} Td ({text}) Tj ET\n".encode("latin-1")
         for x, y, size, text in texts
     )
+    return _raw_pdf(stream, **info)
+
+
+def _raw_pdf(stream: bytes, font: bytes = HELVETICA, **info: str) -> bytes:
+    """A one-page Letter PDF (612 x 792 points) whose page content is ``stream``
+    as written (any operator: ``cm``, ``Tm``, ``Tr``), its font ``/F1`` being
+    ``font``; ``info`` as for ``_positioned_pdf``."""
     data = zlib.compress(stream)
     fields = "".join(
         f"/{key} <FEFF{value.encode('utf-16-be').hex()}> " for key, value in info.items()
@@ -360,7 +375,7 @@ def _positioned_pdf(texts: list[tuple[float, float, float, str]], **info: str) -
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
         b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        font,
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream",
         f"<< {fields}>>".encode("ascii"),
     ]
@@ -404,6 +419,138 @@ def test_runs_above_or_below_the_page_are_not_prominent() -> None:
         ("Body text of the cover.", 11.0, 0.3),
     ]
     assert prominent_lines(runs) == ("Rivers of the North",)
+
+
+#: Large type drawn where no reader sees it, each on a page whose only other text
+#: is one line of body text: every way of moving text off a Letter page.
+OFF_PAGE = {
+    "above": b"BT /F1 40 Tf 100 850 Td (Above Top Title) Tj ET",
+    "below": b"BT /F1 40 Tf 100 -60 Td (Below Bottom Title) Tj ET",
+    "left": b"BT /F1 40 Tf -900 700 Td (Left Side Title) Tj ET",
+    "right": b"BT /F1 40 Tf 620 700 Td (Right Side Title) Tj ET",
+    "matrix": b"q 1 0 0 1 0 2000 cm BT /F1 40 Tf 100 100 Td (Matrix Moved Title) Tj ET Q",
+    "tm": b"BT /F1 40 Tf 1 0 0 1 100 1500 Tm (Tm Moved Title) Tj ET",
+    "invisible": b"BT 3 Tr /F1 60 Tf 72 700 Td (INVISIBLE RENDER TITLE) Tj ET",
+    "clip": b"BT 7 Tr /F1 60 Tf 72 700 Td (CLIPPING PATH TITLE) Tj ET",
+}
+
+
+#: One visible line for each file: its title, as nothing else is seen on its page.
+SEEN = {
+    "above": "Rivers of the North",
+    "below": "Salmon Counts Review",
+    "left": "Otter Sightings Survey",
+    "right": "Heron Nesting Census",
+    "matrix": "Moorland Bird Atlas",
+    "tm": "Estuary Water Quality",
+    "invisible": "Upland Peat Restoration",
+    "clip": "Coastal Erosion Study",
+    "cid": "Woodland Canopy Cover",
+}
+
+
+def _body(name: str) -> bytes:
+    return f"\nBT 0 Tr /F1 12 Tf 72 600 Td ({SEEN[name]}) Tj ET\n".encode()
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_only_text_a_reader_sees_offers_titles(tmp_path: Path, extractor: str) -> None:
+    """The first line is read from the page as the large type is, inside the page
+    box and drawn visibly: each file's title is its one visible line."""
+    root = tmp_path / "archive"
+    write_files(root, {f"r/{name}.pdf": _raw_pdf(s + _body(name)) for name, s in OFF_PAGE.items()})
+    found = _build(root, extractor)
+    assert {src: title for src, (title, _) in found.items()} == {
+        f"r/{name}.pdf": SEEN[name] for name in OFF_PAGE
+    }
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_a_line_crossing_the_page_edge_keeps_whole_words(tmp_path: Path, extractor: str) -> None:
+    """A word counts when it begins on the page, whole; never half a word."""
+    root = tmp_path / "archive"
+    write_files(
+        root,
+        {
+            # at 40 points from x=300 "Title" begins at 574 and "Words" at 660
+            "r/right.pdf": _raw_pdf(
+                b"BT /F1 40 Tf 300 700 Td (Edge Crossing Title Words) Tj ET" + _body("right")
+            ),
+            # "Leftover" begins at -50, "Edge" at 106
+            "r/left.pdf": _raw_pdf(
+                b"BT /F1 40 Tf -50 700 Td (Leftover Edge Words) Tj ET" + _body("left")
+            ),
+        },
+    )
+    found = _build(root, extractor)
+    assert found["r/right.pdf"][0] == "Edge Crossing Title"
+    assert found["r/left.pdf"][0] == "Edge Words"
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_invisible_text_counts_on_a_page_with_no_other_text(tmp_path: Path, extractor: str) -> None:
+    """A scanned page's OCR layer is drawn invisible (``3 Tr``): its words are
+    what the page image shows, and offer titles when nothing visible does."""
+    root = tmp_path / "archive"
+    scan = b"BT 3 Tr /F1 30 Tf 72 700 Td (Scanned Cover Title) Tj /F1 12 Tf 0 -100 Td (body) Tj ET"
+    write_files(root, {"r/scan-0042.pdf": _raw_pdf(scan)})
+    assert _build(root, extractor)["r/scan-0042.pdf"][0] == "Scanned Cover Title"
+
+
+#: Helvetica with two codes mapped to glyph names no character has: pdfminer reads
+#: them as ``(cid:27)`` and ``(cid:7)``.
+UNMAPPED = (
+    b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+    b"/Encoding << /Type /Encoding /Differences [7 /gbell 27 /gescape] >> >>"
+)
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_unreadable_glyphs_leave_no_placeholder_in_titles(tmp_path: Path, extractor: str) -> None:
+    root = tmp_path / "archive"
+    stream = b"BT /F1 40 Tf 72 700 Td (Cover\033[31mRED\007 Title) Tj ET" + _body("cid")
+    write_files(root, {"r/cid.pdf": _raw_pdf(stream, font=UNMAPPED)})
+    title = _build(root, extractor)["r/cid.pdf"][0]
+    assert "cid" not in title and _visible(title), title
+    if extractor == "pdfminer":
+        assert title == "Cover[31mRED Title"
+
+
+def test_first_paragraph_reads_runs_as_page_text() -> None:
+    runs = [
+        ("Rivers of the ", 24.0, 0.1),
+        ("North\n\n", 18.0, 0.1),
+        ("Body text.\n", 11.0, 0.3),
+    ]
+    assert first_paragraph(runs) == ("Rivers of the North",)
+    assert first_paragraph([("Off the page\n\n", 40.0, -1.2), *runs[2:]]) == ("Body text.",)
+    assert first_paragraph([(" ".join(["word"] * 16) + "\n\n", 11.0, 0.1)]) == ()
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_format_characters_leave_metadata_titles(tmp_path: Path, extractor: str) -> None:
+    root = tmp_path / "archive"
+    title = "Rivers\U000e0041\U000e007f of the North\ufe0f Survey\U000e0100"
+    write_files(root, {"r/tags.pdf": _positioned_pdf([(72, 600, 11, "Body.")], Title=title)})
+    assert _build(root, extractor)["r/tags.pdf"][0] == "Rivers of the North Survey"
+
+
+def test_visible_text_removes_every_format_character_and_variation_selector() -> None:
+    assert visible_text("A\U000e0041tag\U000e007f fin\ufe0f") == "Atag fin"
+    assert visible_text("Cover(cid:27)[31mRED(cid:7) Title") == "Cover[31mRED Title"
+    removed = [
+        chr(c)
+        for c in (*range(0x110000),)
+        if unicodedata.category(chr(c)) == "Cf" or 0xFE00 <= c <= 0xFE0F or 0xE0100 <= c <= 0xE01EF
+    ]
+    assert len(removed) > 400
+    for char in removed:
+        assert visible_text(f"a{char}b") == "ab", hex(ord(char))
+    # the joiners shape words of the scripts that join: kept between their letters
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    assert visible_text(persian) == persian
+    assert visible_text("\u0915\u094d\u200d\u0937") == "\u0915\u094d\u200d\u0937"
+    assert visible_text("\u200c\u0645") == "\u0645"
 
 
 def test_sidecar_titles_and_authors_are_cleaned_and_bounded() -> None:
