@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import shutil
@@ -15,6 +16,8 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from chcsearch.config import IndexSettings
 
@@ -224,8 +227,6 @@ def index_of(factory: Any, name: str, files: Mapping[str, str | bytes]) -> Path:
 
 def tesseract_or_skip() -> None:
     """Skip a test that needs Tesseract and poppler when they are missing (fail under CI)."""
-    import pytest
-
     if shutil.which("tesseract") and shutil.which("pdftoppm"):
         return
     message = "tesseract-ocr and poppler-utils are not installed (make test installs them as root)"
@@ -244,3 +245,25 @@ def copy_as_region_archive(corpus_dir: Path, root: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(pdf, target)
     return root
+
+
+#: The extractors a test runs with: pdfium only when pypdfium2 is installed.
+HAS_PDFIUM = importlib.util.find_spec("pypdfium2") is not None
+EXTRACTORS = [
+    "pdfminer",
+    pytest.param(
+        "pdfium", marks=pytest.mark.skipif(not HAS_PDFIUM, reason="pypdfium2 is not installed")
+    ),
+]
+
+#: What only Typer, click, pydantic or rich would print: never in a chcsearch error.
+FOREIGN_WORDS = ("Value error", "Usage:", "Try '", "Invalid value", "Input should", "╭", "│", "╰")
+
+
+def one_error_line(stderr: str) -> str:
+    """The one line of a CLI error: ``error: …``, in our words, no traceback or box."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    assert not any(word in stderr for word in FOREIGN_WORDS), stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
+    return lines[0]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from helpers import run_cli, write_files
+from helpers import one_error_line, run_cli, write_files
 
 import chcsearch
 from chcsearch.cli import app
@@ -19,7 +19,6 @@ from chcsearch.console import query_parser
 from chcsearch.errors import EXIT_CODES
 
 #: What Typer, click and pydantic would have said in their own voice.
-FOREIGN = ("Value error", "Usage:", "Try '", "Invalid value", "Input should", "╭", "│", "╰")
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +34,6 @@ def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     built = run_cli("index", str(root / "reports"), "--index", str(root / "ix"), "-q")
     assert built.returncode == 0, built.stderr
     return root / "ix"
-
-
-def _one_error_line(stderr: str) -> str:
-    lines = stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
-    assert not any(word in stderr for word in FOREIGN), stderr
-    assert "internal error" not in stderr and "Traceback" not in stderr
-    return lines[0]
 
 
 # ---- usage errors: exit code 2 -------------------------------------------------------------
@@ -80,7 +71,7 @@ def test_a_query_line_that_cannot_be_run_is_a_usage_error_read_either_way(
     env = {"CHCSEARCH_INDEX": str(tiny_index)}
     fast = run_cli("query", *args, env=env)
     assert fast.returncode == 2 and fast.stdout == ""
-    line = _one_error_line(fast.stderr)
+    line = one_error_line(fast.stderr)
     assert message in line
     # --traceback before the command sends the line to Typer; a usage error is not the
     # code's fault, so it is the same one line, not a traceback
@@ -146,7 +137,7 @@ def test_a_line_that_cannot_be_read_is_a_usage_error_in_our_words(
 ) -> None:
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
-    assert message in _one_error_line(result.stderr)
+    assert message in one_error_line(result.stderr)
 
 
 # ---- --traceback anywhere ------------------------------------------------------------------
@@ -200,7 +191,7 @@ def test_an_index_path_that_is_a_file_is_named(tmp_path: Path, args: list[str]) 
     named.write_text("not an index", encoding="utf-8")
     result = run_cli(*[a.format(tmp=tmp_path) for a in args], "--index", str(named))
     assert result.returncode == 3, result.stderr
-    line = _one_error_line(result.stderr)
+    line = one_error_line(result.stderr)
     assert f"{named} is a file, not an index folder; give --index the folder" in line
 
 
@@ -209,7 +200,7 @@ def test_an_index_path_under_a_file_is_named(tmp_path: Path) -> None:
     named.write_text("not an index", encoding="utf-8")
     result = run_cli("status", "--index", str(named / "ix"))
     assert result.returncode == 3
-    assert f"cannot be an index folder: {named} is a file" in _one_error_line(result.stderr)
+    assert f"cannot be an index folder: {named} is a file" in one_error_line(result.stderr)
 
 
 def test_indexing_into_a_file_is_named(tmp_path: Path) -> None:
@@ -218,7 +209,7 @@ def test_indexing_into_a_file_is_named(tmp_path: Path) -> None:
     named.write_text("not an index", encoding="utf-8")
     result = run_cli("index", str(site), "--index", str(named))
     assert result.returncode == 3
-    assert str(named) in _one_error_line(result.stderr)
+    assert str(named) in one_error_line(result.stderr)
 
 
 @pytest.mark.parametrize("generator", ["folder", "jekyll"])

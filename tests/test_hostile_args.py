@@ -9,12 +9,11 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import run_cli, write_files
+from helpers import one_error_line, run_cli, write_files
 
 from chcsearch.cli import run
 from chcsearch.console import split_traceback
 
-BOXES = ("│", "╭", "╰")
 NOT_UTF8 = os.fsdecode(b"\xff")
 
 
@@ -30,14 +29,6 @@ def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "ix"
 
 
-def _error_line(stderr: str) -> str:
-    lines = stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
-    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
-    assert not any(box in stderr for box in BOXES), stderr
-    return lines[0]
-
-
 def _refused(args: list[str], code: int, cwd: Path) -> str:
     """Run ``args`` in ``cwd``; check it is refused with ``code`` and that nothing was made."""
     before = sorted(cwd.rglob("*"))
@@ -45,7 +36,7 @@ def _refused(args: list[str], code: int, cwd: Path) -> str:
     assert result.returncode == code, result.stderr
     assert result.stdout == ""
     assert sorted(cwd.rglob("*")) == before
-    return _error_line(result.stderr)
+    return one_error_line(result.stderr)
 
 
 def _typer_route(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -116,7 +107,7 @@ def test_a_filter_that_holds_no_words_is_refused_on_both_routes(
     assert f"a value must hold {holds}" in line
     assert f"Example: chcsearch query stroke {option} " in line
     code, err = _typer_route(args, capsys)
-    assert (code, _error_line(err)) == (2, line)
+    assert (code, one_error_line(err)) == (2, line)
 
 
 def test_a_filter_with_words_still_filters(tiny_index: Path) -> None:
@@ -245,7 +236,7 @@ def test_an_option_error_names_the_option_only(
 def test_an_environment_setting_still_names_where_it_came_from(tmp_path: Path) -> None:
     result = run_cli("index", "site", env={"CHCSEARCH_PDF_TIMEOUT": "x"}, cwd=tmp_path)
     assert result.returncode == 3
-    assert _error_line(result.stderr) == (
+    assert one_error_line(result.stderr) == (
         "error: environment CHCSEARCH_PDF_TIMEOUT: pdf_timeout must be a number of seconds "
         "from 0.1 to 86400, got 'x'."
     )
@@ -267,10 +258,10 @@ def test_traceback_after_an_option_that_takes_a_value_is_that_value_on_both_rout
     limit = ["query", "asthma", "-n", "--traceback", "--index", str(tiny_index)]
     fast = run_cli(*limit)
     assert fast.returncode == 2
-    line = _error_line(fast.stderr)
+    line = one_error_line(fast.stderr)
     assert line.startswith("error: --limit '--traceback' is not a whole number")
     code, err = _typer_route(limit, capsys)
-    assert (code, _error_line(err)) == (2, line)
+    assert (code, one_error_line(err)) == (2, line)
 
 
 def test_split_traceback_leaves_the_value_of_an_option_alone() -> None:

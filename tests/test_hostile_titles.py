@@ -12,14 +12,13 @@ title. Authors lists of any length are people, up to fifty.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 import unicodedata
 import zlib
 from pathlib import Path
 
 import pytest
-from helpers import settings_for, write_files
+from helpers import EXTRACTORS, settings_for, write_files
 from pdfgen import PageSpec, PdfSpec, make_pdf
 
 from chcsearch.documents import TitleChooser
@@ -41,14 +40,6 @@ from chcsearch.pdfmeta import (
 )
 from chcsearch.sidecars import read_sidecar
 
-HAS_PDFIUM = importlib.util.find_spec("pypdfium2") is not None
-EXTRACTORS = [
-    "pdfminer",
-    pytest.param(
-        "pdfium",
-        marks=pytest.mark.skipif(not HAS_PDFIUM, reason="pypdfium2 is not installed"),
-    ),
-]
 #: Characters no title or author may keep: C0 and C1 controls, bidi controls, zero-width.
 INVISIBLE = {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))} | set(
     "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"

@@ -8,14 +8,13 @@ organisation tags, several people run together or a sentence.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
-from helpers import TEST_CACHE, copy_as_region_archive, settings_for
+from helpers import EXTRACTORS, TEST_CACHE, copy_as_region_archive, settings_for
 from pdfgen import PageSpec, PdfSpec, make_pdf
 
 from chcsearch.config import IndexSettings
@@ -31,15 +30,6 @@ from chcsearch.pdfmeta import (
     prominent_lines,
     split_authors,
 )
-
-HAS_PDFIUM = importlib.util.find_spec("pypdfium2") is not None
-EXTRACTORS = [
-    "pdfminer",
-    pytest.param(
-        "pdfium",
-        marks=pytest.mark.skipif(not HAS_PDFIUM, reason="pypdfium2 is not installed"),
-    ),
-]
 
 #: Titles the archive showed before: each a series, organisation, placeholder,
 #: label or section line, none of them a report's title.
