@@ -41,7 +41,8 @@ import yaml
 
 from .errors import SiteError
 from .model import Problem, SourceFile
-from .sources import normalize_site_url, quote_unsafe
+from .sources import host_fault, normalize_site_url, quote_unsafe
+from .text import CONTROL
 from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 if sys.version_info >= (3, 11):
@@ -564,7 +565,6 @@ def _no_front_matter(rel: str, size: int) -> Problem:
 #: What a ``url:`` written by hand (a sidecar's, a front-matter resource's) may be.
 ACCEPTED_LINKS = "an http:// or https:// address, or a path on the site starting with /"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def safe_link(address: str) -> str | None:
@@ -579,20 +579,29 @@ def safe_link(address: str) -> str | None:
     (``java`` tab ``script:`` is ``javascript:``), so an address holding any
     control character is refused too, and so is a host holding a space or a
     character not allowed in a URL (``x.org\\@evil`` is one host to a
-    browser, another to other readers). Used for every address written by
-    hand: sidecars' ``url:`` and front-matter resources' ``url:``.
+    browser, another to other readers) and a host ``sources.host_fault``
+    refuses, as ``--base-url`` does: one that is not a DNS name or an IP
+    address, or not ASCII (``аррӏе.com`` in Cyrillic letters shows as
+    ``apple.com``). Used for every address written by hand: sidecars' ``url:``
+    and front-matter resources' ``url:``.
     """
     address = address.strip()
-    if not address or _CONTROL.search(address):
+    if not address or CONTROL.search(address):
         return None
     scheme = _SCHEME.match(address)
     if scheme is not None:
         rest = address[scheme.end() :]
-        host = re.match(r"//([^/?#]+)", rest)
+        netloc = re.match(r"//([^/?#]+)", rest)
+        try:
+            host = urlsplit(address).hostname or ""
+        except ValueError:
+            host = ""
         accepted = (
             scheme.group(1).lower() in ("http", "https")
-            and host is not None
-            and quote_unsafe(host.group(1)) == host.group(1)
+            and netloc is not None
+            and quote_unsafe(netloc.group(1)) == netloc.group(1)
+            and bool(host)
+            and host_fault(host) is None
         )
     else:
         accepted = address.startswith("/") and not address.startswith(("//", "/\\"))

@@ -65,7 +65,6 @@ ASSET_FOLDERS = frozenset(
 #: A cover line that this many files of an archive share names a series, not a report.
 SERIES_TITLE_FILES = 2
 
-_FILE_NAME_TITLE = re.compile(r"^(?:section\s*)?\d+(?:\.\d+)*_\S", re.I)
 _LEVEL_IN_NAME = re.compile(r"^(?:section\s*)?(\d+(?:\.\d+)*)(?=[\s_\-–:.]|$)", re.I)
 # a title that starts like a file name of the archive: "Section 2.9 …", "2.3.1_…"
 _NUMBERED_NAME = re.compile(

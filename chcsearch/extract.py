@@ -98,17 +98,23 @@ from pdfminer.utils import MATRIX_IDENTITY, Matrix, choplist, decode_text
 from .cache import ExtractionCache
 from .config import DEFAULT_PDF_MEMORY_MB
 from .model import PdfText, Problem
-from .ocr import OCR_STOPPED, OcrRun, read_pages
+from .ocr import OcrRun, read_pages
 from .pdfmeta import (
     META_VERSION,
     PdfInfo,
+    Run,
+    centre_inside,
     first_heading,
     first_paragraph,
+    has_letter,
     labels_list,
     merge_info,
+    new_run,
     parse_xmp,
     prominent_lines,
+    seen_runs,
     title_lines,
+    usable_size,
 )
 from .repair import REPAIR_VERSION, repair_document
 
@@ -725,28 +731,25 @@ class _InvisibleState(pdfinterp.PDFGraphicState):
     only), marking its characters for ``_layout_runs``."""
 
 
-def _layout_runs(ltpage: LTPage) -> list[tuple[str, float, float]]:
+def _layout_runs(ltpage: LTPage) -> list[Run]:
     """The page's lines as ``(text, font size, top)`` runs for ``prominent_lines``
     and ``first_paragraph``, in the order of the page's text; a line set in two
     sizes gives two runs, the last run of a line ends with a line break and that
     of a text box with two.
 
-    Only what a reader sees counts. A word (characters between spaces) is kept
-    whole when its first character's centre is inside the page box, dropped
-    whole when not: text set off the page is no one's title, and a line running
-    off the page's edge loses its last words, never half of one. Characters
-    drawn invisible are dropped, unless the page has no other text with
-    letters (a scanned page's OCR layer is drawn invisible).
+    Only what a reader sees counts, as for PDFium (``extract_pdfium._runs``): a
+    word (characters between spaces) is kept whole when its first character's
+    centre is inside the page box (``pdfmeta.centre_inside``), dropped whole when
+    not; characters drawn invisible are dropped unless the page has no other text
+    with letters (``pdfmeta.seen_runs``); a character of a size no reader could
+    see (``pdfmeta.usable_size``) is dropped.
     """
     height = (ltpage.y1 - ltpage.y0) or 1.0
+    box = (ltpage.x0, ltpage.y0, ltpage.x1, ltpage.y1)
 
-    def on_page(char: LTChar) -> bool:
-        x, y = (char.x0 + char.x1) / 2, (char.y0 + char.y1) / 2
-        return ltpage.x0 <= x <= ltpage.x1 and ltpage.y0 <= y <= ltpage.y1
-
-    def line_runs(line: LTTextLine, hidden: bool) -> list[tuple[str, float, float]]:
+    def line_runs(line: LTTextLine, hidden: bool) -> list[Run]:
         top = (ltpage.y1 - line.y1) / height
-        runs: list[tuple[str, float, float]] = []
+        runs: list[Run] = []
         text, size, in_word, keep = "", 0.0, False, False
         for char in line:
             glyph = char.get_text()
@@ -756,10 +759,12 @@ def _layout_runs(ltpage: LTPage) -> list[tuple[str, float, float]]:
             if not isinstance(char, LTChar):
                 continue
             if not in_word:
-                in_word, keep = True, on_page(char)
+                in_word, keep = True, centre_inside(box, char.x0, char.y0, char.x1, char.y1)
             if not keep or (isinstance(char.graphicstate, _InvisibleState) and not hidden):
                 continue
-            if size and abs(char.size - size) > 0.25:
+            if not usable_size(char.size):
+                continue
+            if new_run(char.size, size):
                 runs.append((text, size, top))
                 text = ""
             size = char.size
@@ -770,7 +775,7 @@ def _layout_runs(ltpage: LTPage) -> list[tuple[str, float, float]]:
             runs[-1] = (runs[-1][0].rstrip() + "\n", runs[-1][1], top)
         return runs
 
-    def walk(item: object, hidden: bool) -> list[tuple[str, float, float]]:
+    def walk(item: object, hidden: bool) -> list[Run]:
         if isinstance(item, LTTextLine):
             return line_runs(item, hidden)
         if not isinstance(item, LTContainer):
@@ -780,10 +785,7 @@ def _layout_runs(ltpage: LTPage) -> list[tuple[str, float, float]]:
             runs[-1] = (runs[-1][0] + "\n", *runs[-1][1:])
         return runs
 
-    runs = walk(ltpage, hidden=False)
-    if any(re.search(r"[^\W\d_]", text) for text, _, _ in runs):
-        return runs
-    return walk(ltpage, hidden=True)
+    return seen_runs(lambda hidden: walk(ltpage, hidden))
 
 
 class _CoverConverter(TextConverter):
@@ -796,7 +798,7 @@ class _CoverConverter(TextConverter):
         resources: PDFResourceManager,
         out: io.StringIO,
         laparams: LAParams,
-        cover: list[tuple[str, float, float]],
+        cover: list[Run],
     ) -> None:
         super().__init__(resources, out, laparams=laparams)
         self.cover = cover
@@ -817,8 +819,11 @@ class _CoverConverter(TextConverter):
     def receive_layout(self, ltpage: LTPage) -> None:
         super().receive_layout(ltpage)
         if not self.cover:
-            runs = _layout_runs(ltpage)
-            if any(re.search(r"[^\W\d_]", text) for text, _, _ in runs):
+            try:
+                runs = _layout_runs(ltpage)
+            except Exception:  # a title heuristic never costs a page its text
+                runs = []
+            if any(has_letter(text) for text, _, _ in runs):
                 self.cover.extend(runs)
 
 
@@ -839,7 +844,7 @@ def _read_pages(
         resources = PDFResourceManager(caching=True)
         out = io.StringIO()
         budget = _FormBudget(stream_cap)
-        cover: list[tuple[str, float, float]] = []
+        cover: list[Run] = []
 
         def fresh() -> _BoundedInterpreter:
             return _BoundedInterpreter(
@@ -871,8 +876,16 @@ def _read_pages(
             raise MemoryError
         labels = _page_labels(document, len(pages))
         damage.labels = document.labels_damage
-    candidates = prominent_lines(cover) + first_paragraph(cover)
-    return pages, replace(info, prominent=candidates), labels, failed
+    return pages, replace(info, prominent=_cover_candidates(cover)), labels, failed
+
+
+def _cover_candidates(cover: list[Run]) -> tuple[str, ...]:
+    """The title candidates of the cover's runs; none when they cannot be read (a
+    title heuristic never costs a file its text)."""
+    try:
+        return prominent_lines(cover) + first_paragraph(cover)
+    except Exception:
+        return ()
 
 
 def _has_eof_marker(path: str) -> bool:
@@ -1226,7 +1239,7 @@ def _ocr_stopped(timeout: float, read: int, empty: Sequence[int], left: Sequence
     return Problem(
         "ocr-timeout",
         "",
-        f"OCR {OCR_STOPPED} of {timeout:g} s after reading {read:,} of {len(empty):,} "
+        f"OCR was stopped at the time limit of {timeout:g} s after reading {read:,} of {len(empty):,} "
         f"page(s) without text; page(s) {_page_list(left)} were not read and keep only the "
         "text they had. Raise the limit with --pdf-timeout.",
     )

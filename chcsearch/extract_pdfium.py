@@ -8,6 +8,7 @@ the same repairs as pdfminer's (``chcsearch.repair``).
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 from dataclasses import replace
 from importlib import metadata
@@ -19,11 +20,17 @@ import pypdfium2.raw as pdfium_c
 from .pdfmeta import (
     META_VERSION,
     PdfInfo,
+    Run,
+    centre_inside,
     first_paragraph,
+    has_letter,
     merge_info,
+    new_run,
     parse_xmp,
     prominent_lines,
+    seen_runs,
     top_line,
+    usable_size,
 )
 
 PDFIUM_KEY = f"pypdfium2-{metadata.version('pypdfium2')}-meta{META_VERSION}"
@@ -38,7 +45,7 @@ def _xmp(data: bytes) -> PdfInfo:
 
 def _runs(
     textpage: pdfium.PdfTextPage, height: float, box: tuple[float, float, float, float]
-) -> list[tuple[str, float, float]]:
+) -> list[Run]:
     """The page's lines as ``(text, font size, top)`` runs for ``prominent_lines``,
     ``top_line`` and ``first_paragraph``, in the order of the page's text; the
     last run of a line ends with a line break, and the last before a blank line
@@ -47,14 +54,13 @@ def _runs(
     The size is the font size times the text matrix's vertical scale: many
     PDFs set a font at size 1 and scale it. Only what a reader sees counts, as
     for pdfminer (``extract._layout_runs``): a word is kept whole when its first
-    character's centre is inside the page's ``box`` (left, bottom, right, top),
-    dropped whole when not; characters drawn invisible (render mode 3 or 7) are
-    dropped unless the page has no other text with letters (a scan's OCR layer).
+    character's centre is inside the page's ``box`` (left, bottom, right, top;
+    ``pdfmeta.centre_inside``), dropped whole when not; characters drawn
+    invisible (render mode 3 or 7) are dropped unless the page has no other text
+    with letters (``pdfmeta.seen_runs``); a character of a size no reader could
+    see (``pdfmeta.usable_size``) is dropped.
     """
-    runs = _page_runs(textpage, height, box, hidden=False)
-    if any(re.search(r"[^\W\d_]", text) for text, _, _ in runs):
-        return runs
-    return _page_runs(textpage, height, box, hidden=True)
+    return seen_runs(lambda hidden: _page_runs(textpage, height, box, hidden))
 
 
 _INVISIBLE_MODES = (pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE, pdfium_c.FPDF_TEXTRENDERMODE_CLIP)
@@ -65,13 +71,13 @@ def _page_runs(
     height: float,
     box: tuple[float, float, float, float],
     hidden: bool,
-) -> list[tuple[str, float, float]]:
+) -> list[Run]:
     """``_runs``, with the invisible characters when ``hidden``."""
     handle = textpage.raw
     matrix = pdfium_c.FS_MATRIX()
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    runs: list[tuple[str, float, float]] = []
-    line: list[tuple[str, float, float]] = []  # the runs of the line being read
+    runs: list[Run] = []
+    line: list[Run] = []  # the runs of the line being read
     text, size, line_top, in_word, keep = "", 0.0, 0.0, False, False
     drawn = False  # whether the line being read shows any character, kept or not
     after_return = False
@@ -97,15 +103,17 @@ def _page_runs(
         drawn = True
         if not in_word:
             pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
-            x, y = (left.value + right.value) / 2, (bottom.value + top.value) / 2
-            in_word, keep = True, box[0] <= x <= box[2] and box[1] <= y <= box[3]
+            in_word = True
+            keep = centre_inside(box, left.value, bottom.value, right.value, top.value)
         if not keep or (not hidden and _invisible(handle, index)):
             continue
         pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
         pdfium_c.FPDFText_GetMatrix(handle, index, matrix)
-        scale = (matrix.c**2 + matrix.d**2) ** 0.5 or 1.0
+        scale = math.hypot(matrix.c, matrix.d) or 1.0
         char_size = pdfium_c.FPDFText_GetFontSize(handle, index) * scale
-        if size and abs(char_size - size) > 0.25:
+        if not usable_size(char_size):
+            continue
+        if new_run(char_size, size):
             line.append((text, size, line_top))
             text = ""
         if not line and not text.strip():
@@ -135,23 +143,52 @@ def read_pages(path: str) -> tuple[list[str], PdfInfo, tuple[str, ...], list[int
         pages: list[str] = []
         failed: list[int] = []
         labels: list[str] = []
-        cover: list[tuple[str, float, float]] = []
+        cover: list[Run] = []  # the runs of the first page with words
         for index in range(len(document)):
-            try:
-                page = document[index]
-                textpage = page.get_textpage()
-                pages.append(textpage.get_text_bounded().replace("\r\n", "\n"))
-                if not cover and re.search(r"[^\W\d_]", pages[-1]):  # the first page with words
-                    cover = _runs(textpage, page.get_height(), page.get_bbox())
-                textpage.close()
-                page.close()
-            except pdfium.PdfiumError:
+            text, runs = _page(document, index, want_runs=not cover)
+            if text is None:
                 failed.append(index + 1)
-                pages.append("")
+            pages.append(text or "")
+            cover = cover or runs
             labels.append(document.get_page_label(index) or "")
-        info = replace(
-            info, prominent=prominent_lines(cover) + top_line(cover) + first_paragraph(cover)
-        )
+        info = replace(info, prominent=_candidates(cover))
         return pages, info, tuple(labels) if any(labels) else (), failed
     finally:
         document.close()
+
+
+def _page(
+    document: pdfium.PdfDocument, index: int, want_runs: bool
+) -> tuple[str | None, list[Run]]:
+    """The text of one page, None when PDFium cannot read it, and, when ``want_runs``
+    and the text has letters, the page's runs (``_runs``): none when they cannot be
+    read, for a title heuristic never costs a page its text. The page is closed
+    whatever happens."""
+    try:
+        page = document[index]
+    except pdfium.PdfiumError:
+        return None, []
+    textpage = None
+    try:
+        textpage = page.get_textpage()
+        text = textpage.get_text_bounded().replace("\r\n", "\n")
+        if not want_runs or not has_letter(text):
+            return text, []
+        try:
+            return text, _runs(textpage, page.get_height(), page.get_bbox())
+        except Exception:
+            return text, []
+    except pdfium.PdfiumError:
+        return None, []
+    finally:
+        if textpage is not None:
+            textpage.close()
+        page.close()
+
+
+def _candidates(cover: list[Run]) -> tuple[str, ...]:
+    """The title candidates of the cover's runs; none when they cannot be read."""
+    try:
+        return prominent_lines(cover) + top_line(cover) + first_paragraph(cover)
+    except Exception:
+        return ()

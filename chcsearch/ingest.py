@@ -42,7 +42,6 @@ from .index import (
     write_metadata,
 )
 from .model import BuildSummary, Document, PageMeta, PdfMeta, PdfText, Problem, SourceFile
-from .ocr import ocr_timed_out
 from .parse import parse_page
 from .schema import SCHEMA_VERSION
 from .sidecars import load_sidecars
@@ -80,14 +79,10 @@ class _PageState:
         )
 
 
-#: Problems that a higher limit may cure: ``--pdf-timeout`` and ``--pdf-memory``
-#: (and an ``ocr-timeout``: OCR was stopped by the time limit).
-LIMIT_PROBLEMS = ("pdf-timeout", "pdf-too-large")
-
-
-def _timed_out(kind: object, message: object) -> bool:
-    """Whether a problem says the file's extraction or its OCR reached ``--pdf-timeout``."""
-    return kind == "pdf-timeout" or ocr_timed_out(str(kind), str(message))
+#: Problems that a higher ``--pdf-timeout`` may cure: extraction, or OCR, stopped by it.
+TIME_LIMIT_PROBLEMS = ("pdf-timeout", "ocr-timeout")
+#: Problems that a higher limit may cure: ``--pdf-timeout`` and ``--pdf-memory``.
+LIMIT_PROBLEMS = (*TIME_LIMIT_PROBLEMS, "pdf-too-large")
 
 
 @dataclass
@@ -105,9 +100,7 @@ class _PdfState:
         learnt = self.meta.to_dict() if self.meta else {"page_count": 0, "title": ""}
         learnt.pop("src_path", None)
         learnt.pop("sha256", None)
-        if self.limits and any(
-            p.kind in LIMIT_PROBLEMS or _timed_out(p.kind, p.message) for p in self.problems
-        ):
+        if self.limits and any(p.kind in LIMIT_PROBLEMS for p in self.problems):
             learnt["limits"] = self.limits
         return _record(self.source, self.sha256, self.problems, public=self.public, **learnt)
 
@@ -294,7 +287,7 @@ def _limit_raised(record: Mapping[str, Any], options: ExtractOptions) -> bool:
     limits = record.get("limits")
     limits = limits if isinstance(limits, dict) else {}
     timeout = limits.get("timeout")
-    if any(_timed_out(p.get("kind"), p.get("message")) for p in problems) and (
+    if kinds & set(TIME_LIMIT_PROBLEMS) and (
         not isinstance(timeout, (int, float)) or options.timeout > timeout
     ):
         return True

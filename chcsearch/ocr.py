@@ -23,14 +23,6 @@ from .model import Problem
 
 TOOLS = {"tesseract": "tesseract-ocr", "pdftoppm": "poppler-utils"}
 PAGE_SECONDS = 120
-#: how the problem of OCR stopped by the time limit says it (see ``ocr_timed_out``)
-OCR_STOPPED = "was stopped at the time limit"
-
-
-def ocr_timed_out(kind: str, message: str) -> bool:
-    """Whether a problem says that OCR of a file was stopped by ``--pdf-timeout``
-    (so a run with a higher limit should read the file again)."""
-    return kind == "ocr-timeout"
 
 
 def missing_tools() -> list[str]:

@@ -26,7 +26,7 @@ from markdown_it.token import Token
 
 from .discover import ACCEPTED_LINKS, SiteScan, page_url, resolve_resource_path, safe_link
 from .model import Page, PageMeta, Problem, Resource, ResourceKind, SourceFile
-from .pdfmeta import YEAR, has_letter_or_digit, visible_text
+from .pdfmeta import YEAR, clean_names, has_letter_or_digit, visible_text
 from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 if sys.version_info >= (3, 11):
@@ -746,11 +746,7 @@ def parse_page(source: SourceFile, scan: SiteScan) -> tuple[Page | None, list[Pr
                 )
             )
 
-    authors = tuple(
-        name
-        for name in map(visible_text, _strings(metadata.get("authors", metadata.get("author"))))
-        if name
-    )
+    authors = clean_names(_strings(metadata.get("authors", metadata.get("author"))))
     year = _year(metadata.get("year", metadata.get("date")))
     tags = _strings(metadata.get("tags"))
     resources, resource_problems = _resources(metadata.get("resources"), scan, src_path, text)

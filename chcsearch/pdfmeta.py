@@ -4,20 +4,19 @@ information dictionary and XMP. Pure functions shared by both extractors.
 
 from __future__ import annotations
 
+import math
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
-from itertools import islice
 
 from .repair import repair_document
+from .text import INVISIBLE, visible_line
 
 #: Part of both extractors' cache keys: raise it when what is read about a
 #: PDF (title, authors, year, labels, first heading) changes.
-META_VERSION = 9
+META_VERSION = 10
 
 #: Where a candidate title set over several lines (``prominent_lines``) broke
 #: from one line to the next: the ASCII unit separator. ``str.splitlines``
@@ -72,53 +71,31 @@ TITLE_MAX_WORDS = 40
 MAX_AUTHORS = 50
 MAX_NAME_CHARS = 100
 
-# a terminal's escape sequence (colour, cursor), removed whole: "\x1b[31m"
-_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
-# C0 and C1 control characters (whitespace among them is made a space)
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 # pdfminer's placeholder for a glyph its font does not map to a character
 _UNMAPPED_GLYPH = re.compile(r"\(cid:\d+\)")
-# the joiners shape letters of the scripts that join (Arabic, Syriac, Brahmic): a
-# Persian word keeps its zero-width non-joiner; elsewhere they show nothing
-_JOINING = "\u0600-\u08ff\u0900-\u0dff\ufb50-\ufdff\ufe70-\ufefc"
-_KEPT_JOINER = re.compile(f"(?<=[{_JOINING}])[\u200c\u200d](?=[{_JOINING}])")
-
-
-@cache
-def _format_characters() -> re.Pattern[str]:
-    """Every format character (category Cf: tags U+E0000–U+E007F among them) and
-    variation selector of the running Python's Unicode, as one character class;
-    built on first need (a scan of every code point, 0.07 s)."""
-    codes = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
-    codes += [*range(0x180B, 0x1810), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
-    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(set(codes))) + "]")
 
 
 def visible_text(raw: str) -> str:
-    """The text as one line a terminal or a page shows as it is: tabs, line
-    breaks (``LINE_BREAK`` too) and other whitespace made single spaces; terminal
-    escape sequences, control characters, format characters (Unicode category
-    Cf: bidi controls, zero-width characters, tag characters), variation
-    selectors and pdfminer's ``(cid:N)`` for a glyph it could not read removed.
-    A zero-width joiner or non-joiner between two letters of a joining script
-    (Arabic, Persian, Indic) is kept: it shapes the word. Titles and authors
-    from every source pass through it."""
-    text = _UNMAPPED_GLYPH.sub("", _ESCAPE_SEQUENCE.sub("", raw))
-    text = _INVISIBLE.sub(lambda m: " " if m.group().isspace() else "", text)
-    if not text.isascii():
-        # the kept joiners stand in as NUL and SOH while the others go: no control is left
-        kept = _KEPT_JOINER.sub(lambda m: chr(ord(m.group()) - 0x200C), text)
-        text = (
-            _format_characters().sub("", kept).replace("\x00", "\u200c").replace("\x01", "\u200d")
-        )
-    return " ".join(text.split())
+    """The text as one line a terminal or a page shows as it is (``text.visible_line``):
+    tabs, line breaks (``LINE_BREAK`` too) and other whitespace made single spaces;
+    terminal escape sequences, control characters and invisible characters
+    (``text.INVISIBLE``: format characters such as bidi controls, zero-width and tag
+    characters, variation selectors, Hangul fillers) removed, and pdfminer's
+    ``(cid:N)`` for a glyph it could not read. A zero-width joiner or non-joiner
+    between two letters of a joining script (Arabic, Persian, Indic) is kept: it
+    shapes the word. Titles and authors from every source pass through it."""
+    return visible_line(_UNMAPPED_GLYPH.sub("", raw))
+
+
+def has_letter(text: str) -> bool:
+    """Whether the text holds a letter (not a digit, not an underscore)."""
+    return bool(re.search(r"[^\W\d_]", text))
 
 
 def has_letter_or_digit(text: str) -> bool:
-    """Whether the text shows a letter or a digit: a title must."""
-    return bool(re.search(r"[^\W_]", text))
+    """Whether the text shows a letter or a digit: a title must. An invisible
+    character (``text.INVISIBLE``: a Hangul filler is a letter to Unicode) is none."""
+    return bool(re.search(r"[^\W_]", INVISIBLE.sub("", text)))
 
 
 def title_sized(text: str) -> bool:
@@ -198,8 +175,8 @@ def _person(name: str) -> str:
     all of them titles (``"Dr Dr"``), and at most ``MAX_NAME_CHARS`` characters; a
     title is kept when it leaves a single word (``"Prof Smith"``).
     """
-    name = visible_text(re.sub(r"\s*[(\[][^()\[\]]*[)\]]", " ", name)).strip(" ,;")
-    words = [w for w in name.split() if re.search(r"[^\W\d_]", w)]
+    name = visible_text(re.sub(r"[(\[][^()\[\]]*[)\]]", " ", name)).strip(" ,;")
+    words = [w for w in name.split() if has_letter(w)]
     if (
         len(words) < 2
         or len(name) > MAX_NAME_CHARS
@@ -209,7 +186,7 @@ def _person(name: str) -> str:
     ):
         return ""
     stripped = _HONORIFIC.sub("", name)
-    if sum(1 for w in stripped.split() if re.search(r"[^\W\d_]", w)) >= 2:
+    if sum(1 for w in stripped.split() if has_letter(w)) >= 2:
         name = stripped
     initials = _SURNAME_INITIALS.fullmatch(name)
     return f"{initials.group(1)}, {initials.group(2).strip()}" if initials else name
@@ -221,24 +198,41 @@ def split_authors(raw: str) -> tuple[str, ...]:
     ``"A. Smith; B. Jones and C. Wu"`` -> three names; ``"Smith, J."`` is one
     name. See ``_one_or_many`` and ``_person`` for the rules; whether the field
     is a sentence is judged name by name (``_is_sentence``), so a long list of
-    names is not prose. At most ``MAX_AUTHORS`` names are kept, the first.
-    Authors given in sidecar files are the user's word and do not pass through
-    here (``sidecars`` cleans them with ``visible_text``).
+    names is not prose. At most ``MAX_AUTHORS`` names are kept, the first: only
+    the field's first ``_AUTHORS_MAX_CHARS`` characters are read. Authors given
+    in sidecar files and front matter are the user's word and do not pass
+    through here (``clean_names`` only).
     """
-    text = raw.strip()
+    text = raw[:_AUTHORS_MAX_CHARS].strip()
     if not text:
         return ()
-    parts = re.split(r"\s*;\s*|\s+and\s+|\s*&\s*|\s*\n\s*", text)
-    pieces = [name for p in parts if p.strip(" ,") for name in _one_or_many(p.strip(" ,"))]
+    parts = (p.strip().strip(" ,") for p in _NAME_SEPARATOR.split(text))
+    pieces = [name for p in parts if p for name in _one_or_many(p)]
     if any(_is_sentence(piece) for piece in pieces):
         return ()
-    names: dict[str, None] = {}
-    for name in map(_person, pieces):
-        if name:
-            names[name] = None
-            if len(names) == MAX_AUTHORS:
+    return clean_names(map(_person, pieces))
+
+
+#: The most characters of an author field read: room for ``MAX_AUTHORS`` names
+#: and their separators.
+_AUTHORS_MAX_CHARS = MAX_AUTHORS * (MAX_NAME_CHARS + 8)
+# what separates names in an author field (``\s+`` starts only where white space does:
+# tried at every space of a long run, it would read the run again each time)
+_NAME_SEPARATOR = re.compile(r"[;&\n]|(?<!\s)\s+and\s+")
+
+
+def clean_names(names: Iterable[str], limit: int = MAX_AUTHORS) -> tuple[str, ...]:
+    """The names as shown (``visible_text``), empty ones and repeats left out, at
+    most ``limit`` of them, the first: every list of authors, from a PDF, a
+    sidecar or front matter, is one of these."""
+    kept: dict[str, None] = {}
+    for name in names:
+        shown = visible_text(name)
+        if shown:
+            kept[shown] = None
+            if len(kept) == limit:
                 break
-    return tuple(names)
+    return tuple(kept)
 
 
 def year_of(raw: str) -> int | None:
@@ -271,9 +265,7 @@ def parse_xmp(data: bytes) -> PdfInfo:
     dates = texts(".//xmp:CreateDate") + texts(".//dc:date")
     return PdfInfo(
         title=clean_title(titles[0]) if titles else "",
-        authors=tuple(
-            islice(dict.fromkeys(name for c in creators for name in split_authors(c)), MAX_AUTHORS)
-        ),
+        authors=clean_names(name for c in creators[:MAX_AUTHORS] for name in split_authors(c)),
         year=next((y for y in (year_of(d) for d in dates) if y), None),
     )
 
@@ -317,6 +309,48 @@ def _joined(lines: Sequence[str]) -> str:
     return text
 
 
+#: A run of text as the extractors give it: ``(text, font size in points, top)``
+#: (see ``prominent_lines``).
+Run = tuple[str, float, float]
+#: Characters whose sizes differ by at most this many points are of one run.
+SIZE_TOLERANCE = 0.25
+#: The largest font size believed, in points: the widest page a PDF may have
+#: (PDF 1.7, Annex C). A larger or non-finite size is a crafted one.
+MAX_FONT_SIZE = 14_400.0
+
+
+def usable_size(size: float) -> bool:
+    """Whether a character's font size is one a reader could see (``MAX_FONT_SIZE``):
+    not infinite, not NaN. Characters of other sizes make no run."""
+    return math.isfinite(size) and abs(size) <= MAX_FONT_SIZE
+
+
+def new_run(size: float, run_size: float) -> bool:
+    """Whether a character of ``size`` starts a new run after one of ``run_size``
+    (0 for none yet): sizes further apart than ``SIZE_TOLERANCE``."""
+    return bool(run_size) and abs(size - run_size) > SIZE_TOLERANCE
+
+
+def centre_inside(
+    box: tuple[float, float, float, float], x0: float, y0: float, x1: float, y1: float
+) -> bool:
+    """Whether the centre of a character's box (``x0, y0, x1, y1``) is inside the page's
+    ``box`` (left, bottom, right, top). The extractors keep a word whole when its
+    first character's centre is inside, and drop it whole when not: text set off the
+    page is no one's title, and a line running off the page's edge loses its last
+    words, never half of one."""
+    x, y = (x0 + x1) / 2, (y0 + y1) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+def seen_runs(collect: Callable[[bool], list[Run]]) -> list[Run]:
+    """The runs a reader sees of a page: ``collect(False)``, its runs without the
+    characters drawn invisible (render mode 3 or 7), unless they hold no letter:
+    then ``collect(True)``, with them (a scanned page's OCR layer is drawn invisible)."""
+    runs = collect(False)
+    return runs if any(has_letter(text) for text, _, _ in runs) else collect(True)
+
+
 #: Type at least this large (points) is display type: on a page set mostly in
 #: it (a cover), every line in it is a heading, even smaller than the commonest.
 DISPLAY_SIZE = 14.0
@@ -344,8 +378,12 @@ def prominent_lines(
     of more than ``max_words`` words, or longer than a title
     (``TITLE_MAX_CHARS``), are prose: a group stops taking lines past that.
     """
-    lines = [(_plain(text), round(size * 2) / 2, top) for text, size, top in runs if 0 <= top <= 1]
-    lines = [line for line in lines if re.search(r"[^\W\d_]", line[0])]
+    lines = [
+        (_plain(text), round(size * 2) / 2, top)
+        for text, size, top in runs
+        if 0 <= top <= 1 and usable_size(size)
+    ]
+    lines = [line for line in lines if has_letter(line[0])]
     if not lines:
         return ()
     weight: Counter[float] = Counter()
@@ -391,7 +429,7 @@ def _page_lines(runs: Iterable[tuple[str, float, float]]) -> list[tuple[str, flo
             text = ""
     if text:
         lines.append((_plain(text), line_top))
-    return [(text, top) for text, top in lines if 0 <= top <= 1 and re.search(r"[^\W\d_]", text)]
+    return [(text, top) for text, top in lines if 0 <= top <= 1 and has_letter(text)]
 
 
 def first_paragraph(
@@ -430,9 +468,6 @@ def title_lines(candidates: Sequence[str], pages: Sequence[str] = ()) -> str:
 
 
 _PLACEHOLDER = re.compile(r"^(print|page \d+( of \d+)?|\d+( of \d+)?|-? ?\d+ ?-?)$", re.I)
-_SECTION_NUMBER = re.compile(
-    r"^(section|chapter|part|appendix|annex|table|figure)?\s*[\dIVX]+(\.\d+)*[.:)]?\s+", re.I
-)
 _NUMBERED_PART = re.compile(
     r"^(section|chapter|part|appendix|annex|table|figure)\s+[\dIVXA-Z]+\b", re.I
 )
@@ -549,12 +584,6 @@ def boilerplate_reason(line: str) -> str:
     if len(words) > 25:
         return "prose"
     return ""
-
-
-def strip_section_number(line: str) -> str:
-    """``"8. Appendices"`` -> ``"Appendices"``; other lines unchanged."""
-    stripped = _SECTION_NUMBER.sub("", line, count=1)
-    return stripped if stripped.strip() else line
 
 
 def labels_list(labels: Iterable[str], count: int) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ from . import schema as S
 from .errors import QueryRefusedError
 from .index import text_analyzer, whoosh_schema
 from .results import SearchRequest
+from .text import CONTROL as _CONTROL
 
 from whoosh import qparser
 from whoosh import query as wq
@@ -62,7 +63,6 @@ MAX_BOOST = 10.0  # word^N: N is clamped to [0, MAX_BOOST]
 SECTION_ALIAS = "section"
 LEVEL_ALIAS = "level"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _INNER_HYPHEN = re.compile(r"(?<=[^\W_])[-‐‑–](?=[^\W_])")
 _QUESTION_MARK = re.compile(r"(?<=[^\W_])\?+(?=\s|$)")
 _PUNCTUATION = re.compile(r"[.,;:!?]+")

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from .results import Hit, SearchResults
 from .snippets import mark_spans
-from .sources import INVISIBLE, absolute_link, quote_unsafe
+from .sources import absolute_link, percent_encode
+from .text import CONTROL_CHARS, INVISIBLE_CHARS, UNPRINTABLE, one_cell, one_line
+from .text import printable as _printable
+
+#: ``text.printable``, under the name the console imports it by
+printable = _printable
 
 if TYPE_CHECKING:
     from .bundle import BundleSummary
@@ -60,13 +65,12 @@ def bundle_text(summary: BundleSummary) -> str:
 
 def _ocred(summary: BuildSummary) -> str:
     """``, 4 with pages OCRed (5 pages)`` when OCR completed cached text in this run;
-    the pages are those OCR read, and the files it did not finish are named."""
-    from .ocr import ocr_timed_out
-
+    the pages are those OCR read, and the files it did not finish are counted
+    (``; 1 stopped by the time limit``: the warnings name them)."""
     if not summary.pdfs_ocred:
         return ""
     pages = summary.pdf_pages_ocred
-    stopped = sum(1 for p in summary.problems if ocr_timed_out(p.kind, p.message))
+    stopped = sum(1 for p in summary.problems if p.kind == "ocr-timeout")
     note = f"; {stopped:,} stopped by the time limit" if stopped else ""
     return (
         f", {summary.pdfs_ocred:,} with pages OCRed "
@@ -166,9 +170,9 @@ def absolute_url(url: str, base_url: str | None) -> str:
     there is no base, stays where it is. ``#page=N`` is kept. Every link comes back
     through ``sources.quote_unsafe``: no space, control character, ``"<>\\{}|^`` or
     backquote stands raw in a link of any format, whatever the index holds."""
-    if not base_url or not url.startswith("/") or url.startswith("//"):
-        return quote_unsafe(url)
-    return absolute_link(url, base_url.rstrip("/"))
+    base = (base_url or "").rstrip("/")
+    # the root of a file system, file:///, is kept a URI with its (empty) host
+    return absolute_link(url, base + "//" if base.endswith(":") else base)
 
 
 def with_links(results: SearchResults, bases: Mapping[str, str | None]) -> SearchResults:
@@ -234,28 +238,11 @@ def _pdf_pages(hit: Hit) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-#: What the text output never prints, whatever the index holds: C0 and C1 control
-#: characters and DEL (a terminal obeys ESC sequences; BEL rings), and what is
-#: ``sources.INVISIBLE`` (bidirectional overrides and isolates, zero-width spaces, the
-#: byte order mark, tag characters, variation selectors…), which make a line read as
-#: another. The exports drop them too (``_line``, ``csv_cell``).
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]|" + INVISIBLE.pattern)
-#: What ends or breaks a line or a cell of an export: control characters and Unicode's
-#: line and paragraph separators
-_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def printable(text: str) -> str:
-    """``text`` safe to print on a terminal: tabs and line ends as spaces, every other
-    character of ``_UNPRINTABLE`` (control and invisible characters) removed."""
-    return _UNPRINTABLE.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)
-
-
 def _printable_snippet(
     text: str, spans: Iterable[tuple[int, int]]
 ) -> tuple[str, list[tuple[int, int]]]:
     """``printable(text)``, and ``spans`` moved to where their text is in it."""
-    if not _UNPRINTABLE.search(text):
+    if not UNPRINTABLE.search(text):
         return text, list(spans)
     kept: list[int] = [0]
     out: list[str] = []
@@ -368,17 +355,17 @@ _FORMULA_START = frozenset("=+-@")
 def csv_cell(value: object) -> str:
     """``value`` as a CSV cell a spreadsheet shows and does not run.
 
-    Invisible characters (``sources.INVISIBLE``: bidirectional overrides, zero-width
-    spaces, the byte order mark…) are removed and control characters (line ends and
-    tabs too) become spaces, so that a bare carriage return cannot split a row and every
-    CSV reader reads back the rows written; then a cell whose first character after any
-    white space is ``=``, ``+``, ``-`` or ``@``, or one that Unicode's compatibility
-    form (NFKC) makes one of them (the full-width ``＝``, the small ``﹢``), gets a
+    Invisible characters (``text.INVISIBLE``: bidirectional overrides, zero-width
+    spaces, the byte order mark, Hangul fillers…) are removed and control characters
+    (line ends and tabs too) become spaces (``text.one_cell``), so that a bare carriage
+    return cannot split a row and every CSV reader reads back the rows written; then a
+    cell whose first character after any white space is ``=``, ``+``, ``-`` or ``@``,
+    or one that Unicode's compatibility form (NFKC) makes one of them (the full-width ``＝``, the small ``﹢``), gets a
     leading apostrophe, as OWASP advises against CSV injection: a spreadsheet shows
     ``'=HYPERLINK(…)`` as text instead of running it. The apostrophe is in the data a
     program reads (``'-2 sided``), the price of a file safe to open.
     """
-    text = _BREAKING.sub(" ", INVISIBLE.sub("", str(value)))
+    text = one_cell(str(value))
     first = text.lstrip()[:1]
     if first and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START:
         return "'" + text
@@ -465,7 +452,7 @@ def _bib(text: str) -> str:
     """``text`` as a BibTeX field's value that stays inside its braces: one line, no control
     character, LaTeX's special characters escaped (``\\`` as ``\\textbackslash{}``, which
     a LaTeX decoder reads back as ``\\``); ``~`` and ``^`` become spaces."""
-    text = _line(text.replace("~", " ").replace("^", " "))
+    text = one_line(text.replace("~", " ").replace("^", " "))
     text = _braces(_BIB_SPECIAL.sub(r"\\\1", text.replace("\\", "\x00")))
     return text.replace("\x00", "\\textbackslash{}")
 
@@ -679,14 +666,6 @@ def results_bibtex(
     return "\n\n".join(entries)
 
 
-def _line(text: str) -> str:
-    """One line with no control character nor invisible character (``sources.INVISIBLE``:
-    a bidirectional override, a zero-width space…): a RIS field ends at the line's end,
-    and a line end or carriage return in a title or a file name would start a field or
-    a record."""
-    return " ".join(_BREAKING.sub(" ", INVISIBLE.sub("", text)).split())
-
-
 def results_ris(
     results: SearchResults,
     *,
@@ -696,44 +675,42 @@ def results_ris(
     """RIS records (type RPRT), one per cited work: ``ID`` the citation key BibTeX gives
     it (see ``results_bibtex``), ``SP``/``EP`` the work's page range, the pages that
     matched in a note, the best result's URL made absolute with ``base_url``. Every
-    field is one line (``_line``), so no title or file name can start another record."""
+    field is one line (``text.one_line``), so no title or file name can start another record."""
     records = []
     works = _works(results)
     named = _export_keys(works, keys)
     for work, hits in works.items():
         hit = hits[0]
         url, count, matched, others = _citation(hits)
-        lines = ["TY  - RPRT", f"ID  - {named[work]}", f"TI  - {_line(hit.title)}"]
-        lines += [f"AU  - {_line(author)}" for author in hit.authors]
+        lines = ["TY  - RPRT", f"ID  - {named[work]}", f"TI  - {one_line(hit.title)}"]
+        lines += [f"AU  - {one_line(author)}" for author in hit.authors]
         if hit.year:
             lines.append(f"PY  - {hit.year}")
         if count:
             lines += ["SP  - 1", f"EP  - {count}"]
         if matched:
-            lines.append(f"N1  - Matched pages: {_line(matched)}")
+            lines.append(f"N1  - Matched pages: {one_line(matched)}")
         if others:
-            lines.append(f"N1  - Also matched: {_line(others)}")
-        lines.append(f"UR  - {_line(absolute_url(url, base_url))}")
+            lines.append(f"N1  - Also matched: {one_line(others)}")
+        lines.append(f"UR  - {one_line(absolute_url(url, base_url))}")
         if hit.breadcrumb:
-            lines.append("N1  - Section: " + _line(" > ".join(hit.breadcrumb)))
-        lines += [f"KW  - {_line(tag)}" for tag in hit.tags]
-        lines.append(f"M1  - {_line(hit.source)}")
+            lines.append("N1  - Section: " + one_line(" > ".join(hit.breadcrumb)))
+        lines += [f"KW  - {one_line(tag)}" for tag in hit.tags]
+        lines.append(f"M1  - {one_line(hit.source)}")
         lines.append("ER  - ")
         records.append("\n".join(lines))
     return "\n\n".join(records)
 
 
-_DOCID_ESCAPED = re.compile(r"[%\s\x00-\x1f\x7f-\x9f]|" + INVISIBLE.pattern)
+_DOCID_ESCAPED = re.compile(rf"[%\s{CONTROL_CHARS}{INVISIBLE_CHARS}]")
 
 
 def trec_docid(source: str) -> str:
     """``source`` as one column of a TREC run: ``%``, white space, control characters and
-    invisible ones (``sources.INVISIBLE``: ``a\u200bb`` would read as ``ab``)
+    invisible ones (``text.INVISIBLE``: ``a\u200bb`` would read as ``ab``)
     percent-encoded (UTF-8), ``%`` first so that two paths never give one docid
     (``a%20b`` is ``a%2520b``, ``a b`` is ``a%20b``)."""
-    return _DOCID_ESCAPED.sub(
-        lambda m: "".join(f"%{byte:02X}" for byte in m.group().encode("utf-8")), source
-    )
+    return percent_encode(_DOCID_ESCAPED, source)
 
 
 def trec_lines(query_id: str, results: SearchResults, tag: str = "chcsearch") -> list[str]:

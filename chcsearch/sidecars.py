@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -27,10 +28,12 @@ from .pdfmeta import (
     MAX_AUTHORS,
     TITLE_MAX_CHARS,
     TITLE_MAX_WORDS,
+    clean_names,
     has_letter_or_digit,
     title_sized,
     visible_text,
 )
+from .sources import host_fault
 from .yamlsafe import YamlTooComplex, load_yaml, too_complex_problem
 
 FILE_KEYS = ("title", "authors", "author", "year", "tags", "url")
@@ -139,7 +142,8 @@ def read_sidecar(src_path: str, data: bytes, *, folder: bool) -> tuple[Sidecar, 
             else:
                 bad(
                     key,
-                    f"{str(value).strip()!r} is not a link results can carry; use {ACCEPTED_LINKS}",
+                    f"{str(value).strip()!r} is not a link results can carry"
+                    f"{_host_fault(str(value))}; use {ACCEPTED_LINKS}",
                 )
         elif key in ("authors", "author", "tags"):
             items = _strings(value)
@@ -148,14 +152,14 @@ def read_sidecar(src_path: str, data: bytes, *, folder: bool) -> tuple[Sidecar, 
             elif key == "tags":
                 values[key] = items
             else:
-                names = tuple(dict.fromkeys(n for n in map(visible_text, items) if n))
+                names = clean_names(items, limit=MAX_AUTHORS + 1)
                 if len(names) > MAX_AUTHORS:
                     problems.append(
                         Problem(
                             "sidecar-bad-value",
                             src_path,
-                            f"{key}: lists {len(names):,} names; the first {MAX_AUTHORS} were "
-                            "kept.",
+                            f"{key}: lists more than {MAX_AUTHORS} names; the first "
+                            f"{MAX_AUTHORS} were kept.",
                             line=_line_of(text, key),
                         )
                     )
@@ -174,6 +178,18 @@ def read_sidecar(src_path: str, data: bytes, *, folder: bool) -> tuple[Sidecar, 
         url=values.get("url", ""),
     )
     return sidecar, values.get("folder_title", ""), problems
+
+
+def _host_fault(address: str) -> str:
+    """Why ``safe_link`` refused ``address`` for its host, as ``": it has the host
+    …"`` (``sources.host_fault``: a look-alike host, one that is not a DNS name or
+    an IP address), or '' when the host is not at fault."""
+    try:
+        host = urlsplit(address.strip()).hostname
+    except ValueError:
+        return ""
+    fault = host_fault(host) if host else None
+    return f": it {fault}" if fault else ""
 
 
 def load_sidecars(scan: SiteScan) -> ArchiveMetadata:

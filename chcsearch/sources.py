@@ -22,34 +22,28 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-#: What shows nothing, or changes how the text around it shows, so that a link, an id or
-#: a printed line holding it reads as another: Unicode's format characters (category Cf:
-#: the soft hyphen, zero-width spaces and joiners, the byte order mark, bidirectional
-#: marks, overrides and isolates, tag characters…) and the other default-ignorable code
-#: points (variation selectors, Hangul fillers).
-INVISIBLE = re.compile(
-    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
-    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
-    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
-)
+from .text import CONTROL_CHARS, INVISIBLE_CHARS
+from .text import INVISIBLE as _INVISIBLE
+from .text import percent_encode as _percent_encode
+
+#: ``text.INVISIBLE`` and ``text.percent_encode``, under the names other modules import
+INVISIBLE = _INVISIBLE
+percent_encode = _percent_encode
 
 #: What may not stand raw in a link that an export or the API writes, nor anywhere in a
-#: site's address: white space and control characters (C0, DEL, C1: browsers drop some of
-#: them inside an address), the characters RFC 3986 never allows in a URL (``"<>\\{}|^``
-#: and the backquote), which close a BibTeX field, an HTML attribute or a Markdown link,
-#: and what is ``INVISIBLE`` (bidirectional overrides, zero-width spaces…), which shows a
-#: link as another.
-_NOT_IN_LINKS = re.compile(r'[\x00-\x20\x7f-\x9f"<>\\{}|^`\s]|' + INVISIBLE.pattern)
+#: site's address: white space and control characters (``text.CONTROL``: browsers drop
+#: some of them inside an address), the characters RFC 3986 never allows in a URL
+#: (``"<>\\{}|^`` and the backquote), which close a BibTeX field, an HTML attribute or a
+#: Markdown link, and what is ``INVISIBLE`` (``text.INVISIBLE``: bidirectional overrides,
+#: zero-width spaces, Hangul fillers…), which shows a link as another.
+_NOT_IN_LINKS = re.compile(rf'[{CONTROL_CHARS}{INVISIBLE_CHARS} "<>\\{{}}|^`\s]')
 
 
 def quote_unsafe(link: str) -> str:
     """``link`` with every character that may not stand raw in a URL percent-encoded (UTF-8),
     ``%`` left as it is: so a link already encoded is unchanged, and encoding twice is
     encoding once. Every link an export or the API writes has been through it."""
-    return _NOT_IN_LINKS.sub(
-        lambda m: "".join(f"%{byte:02X}" for byte in m.group().encode("utf-8")), link
-    )
+    return percent_encode(_NOT_IN_LINKS, link)
 
 
 def unsafe_in_link(text: str) -> str | None:

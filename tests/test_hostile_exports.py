@@ -552,3 +552,62 @@ def test_citation_keys_transliterate_greek_letters() -> None:
     assert citation_stem(["Σωκράτης Ψαράς"], 2019, "Θεραπεία του άσθματος") == (
         "psaras2019therapeia"
     )
+
+
+#: Every character the shared rules (``chcsearch.text``) make invisible that is a letter
+#: or a joiner to Unicode, with a format character of each kind: the Hangul fillers, the
+#: zero-width joiner, a tag, a variation selector, the combining grapheme joiner.
+HIDDEN = "\u3164\u115f\u1160\uffa0\u200d\U000e0041\ufe0f\u034f\u00ad\u2066"
+
+
+def test_every_invisible_character_is_dropped_from_every_output_and_encoded_in_links() -> None:
+    """One set of invisible characters (``text.INVISIBLE``) for titles, terminal
+    text, CSV, RIS, BibTeX, TREC docids and links: every format character of
+    Unicode and the Hangul fillers among them."""
+    from chcsearch.pdfmeta import clean_title, visible_text
+    from chcsearch.text import INVISIBLE as SHARED
+
+    assert SHARED is INVISIBLE
+    hidden = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    hidden += list(HIDDEN)
+    for char in hidden:
+        code = hex(ord(char))
+        assert visible_text(f"a{char}b") == "ab", code
+        assert printable(f"a{char}b") == "ab", code
+        assert csv_cell(f"a{char}b") == "ab", code
+        assert trec_docid(f"a{char}b") != f"a{char}b" and "%" in trec_docid(f"a{char}b"), code
+        assert (
+            quote_unsafe(f"/a{char}b")
+            == "/a" + "".join(f"%{byte:02X}" for byte in char.encode()) + "b"
+        ), code
+        assert safe_link(f"/a{char}b") == quote_unsafe(f"/a{char}b"), code
+    assert clean_title("\u3164\u3164") == clean_title(HIDDEN) == ""
+    results = _evil_results()
+    hit = replace(
+        results.results[0],
+        title=f"T{HIDDEN}itle",
+        authors=(f"Ann{HIDDEN} Smith",),
+        source=f"a{HIDDEN}b.pdf",
+        url=f"/a{HIDDEN}b.pdf#page=1",
+    )
+    moved = replace(results, results=(hit,))
+    for output in (
+        results_text(moved, colour=False),
+        results_csv(moved),
+        results_ris(moved),
+        results_bibtex(moved),
+    ):
+        assert not INVISIBLE.findall(output), output
+    record = rispy.loads(results_ris(moved))[0]
+    assert (record["title"], record["authors"], record["note"]) == (
+        "Title",
+        ["Ann Smith"],
+        "ab.pdf",
+    )
+    assert next(csv.DictReader(io.StringIO(results_csv(moved))))["title"] == "Title"
+
+
+def test_a_joiner_inside_a_persian_word_is_kept_in_text_and_encoded_in_links() -> None:
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    assert printable(persian) == csv_cell(persian) == persian
+    assert "%E2%80%8C" in quote_unsafe("/" + persian)

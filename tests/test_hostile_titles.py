@@ -576,3 +576,120 @@ def test_markdown_titles_headings_and_authors_are_cleaned(tmp_path: Path) -> Non
     assert docs["a.md"]["title"] == "Red Alert"
     assert list(docs["a.md"]["authors"]) == ["Bob Null"]
     assert docs["b.md"]["title"] == "Rivers Survey"
+
+
+# ---------------------------------------------------------------------------------------
+# Review findings: quadratic author fields, invisible titles, crafted sizes, page numbers
+
+
+def test_an_author_field_of_long_white_space_runs_is_read_in_linear_time() -> None:
+    """A name separator starts only where white space starts, a bracket is found
+    without reading the spaces before it, and only room for ``MAX_AUTHORS`` names
+    is read: 200 KB of spaces cost no more than a name."""
+    from chcsearch.pdfmeta import _person
+
+    for raw in ("A" + " " * 200_000 + "B", "A" + " " * 20_000 + "[B]", " and " * 40_000):
+        started = time.perf_counter()
+        split_authors(raw)
+        _person(raw[:20_000])
+        parse_xmp(_xmp(creators=(raw,)).encode())
+        assert time.perf_counter() - started < 0.2, raw[:10]
+    assert split_authors("Ann Smith" + " " * 20_000 + "and Bob Jones") == ("Ann Smith",)
+    assert split_authors("Ann Smith ;  Bob Jones &\nCarl  Wu and  Dee Lee") == (
+        "Ann Smith",
+        "Bob Jones",
+        "Carl Wu",
+        "Dee Lee",
+    )
+
+
+def test_a_title_of_hangul_fillers_is_no_title() -> None:
+    """Hangul fillers are letters to Unicode and show nothing: invisible, like the
+    format characters (``text.INVISIBLE``)."""
+    from chcsearch.pdfmeta import has_letter_or_digit
+
+    for filler in "\u3164\u115f\u1160\uffa0":
+        assert clean_title(filler * 2) == ""
+        assert visible_text(f"Rivers{filler} North") == "Rivers North"
+        assert not has_letter_or_digit(filler)
+    assert split_authors("\u3164\u3164 \u3164") == ()
+    sidecar, _, problems = read_sidecar(
+        "r/a.pdf.yml", b'title: "\xe3\x85\xa4\xe3\x85\xa4"\n', folder=False
+    )
+    assert sidecar.title == "" and "shows no letter or digit" in problems[0].message
+
+
+def test_a_size_no_reader_could_see_is_no_title_and_fails_nothing() -> None:
+    runs = [
+        ("Not A Number Title", float("nan"), 0.1),
+        ("Infinite Title", float("inf"), 0.15),
+        ("Overflowing Title", 1e308, 0.2),
+        ("Rivers of the North", 24.0, 0.3),
+        ("Body text of the cover.", 11.0, 0.5),
+    ]
+    assert prominent_lines(runs) == ("Rivers of the North",)
+    assert first_paragraph(runs)
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_a_failing_title_heuristic_never_costs_a_file_its_text(
+    tmp_path: Path, extractor: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever goes wrong reading a cover's runs (a crafted size that overflows, say),
+    the file keeps its pages and only loses its cover's title candidates."""
+    from chcsearch import extract, extract_pdfium
+
+    def broken(*args: object, **kwargs: object) -> list[tuple[str, float, float]]:
+        raise OverflowError("crafted size")
+
+    path = tmp_path / "r.pdf"
+    path.write_bytes(_cover("Rivers of the North"))
+    if extractor == "pdfium":
+        monkeypatch.setattr(extract_pdfium, "_runs", broken)
+        pages, info, _, failed = extract_pdfium.read_pages(str(path))
+    else:
+        monkeypatch.setattr(extract, "_layout_runs", broken)
+        pages, info, _, failed = extract._read_pages(str(path), 10**8, extract._Damage())
+    assert (len(pages), failed, info.prominent) == (2, [], ())
+    assert "Rivers of the North" in pages[0] and "Body text." in pages[1]
+    monkeypatch.undo()
+    if extractor == "pdfium":
+        monkeypatch.setattr(extract_pdfium, "prominent_lines", broken)
+        pages, info, _, failed = extract_pdfium.read_pages(str(path))
+    else:
+        monkeypatch.setattr(extract, "prominent_lines", broken)
+        pages, info, _, failed = extract._read_pages(str(path), 10**8, extract._Damage())
+    assert (len(pages), failed, info.prominent) == (2, [], ())
+
+
+def test_pdfium_keeps_page_numbers_when_a_cover_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PDFium error while reading the cover's runs, after the page's text was
+    read, neither fails the page nor shifts the pages after it."""
+    pdfium = pytest.importorskip("pypdfium2")
+    from chcsearch import extract_pdfium
+
+    def broken(*args: object) -> list[tuple[str, float, float]]:
+        raise pdfium.PdfiumError("cannot read the runs")
+
+    path = tmp_path / "r.pdf"
+    path.write_bytes(make_pdf(PdfSpec(pages=[("First page",), ("Second page",), ("Third page",)])))
+    monkeypatch.setattr(extract_pdfium, "_runs", broken)
+    pages, info, _, failed = extract_pdfium.read_pages(str(path))
+    assert [page.strip() for page in pages] == ["First page", "Second page", "Third page"]
+    assert (failed, info.prominent) == ([], ())
+
+
+def test_a_sidecar_link_to_a_look_alike_host_is_refused_and_says_why() -> None:
+    from chcsearch.discover import safe_link
+
+    assert safe_link("https://аррӏе.com/x") is None
+    assert safe_link("https://bad_host.example/x") is None
+    assert safe_link("https://xn--80ak6aa92e.com/x") == "https://xn--80ak6aa92e.com/x"
+    sidecar, _, problems = read_sidecar(
+        "r/a.pdf.yml", "url: https://аррӏе.com/x\n".encode(), folder=False
+    )
+    assert sidecar.url == ""
+    assert "which is not ASCII and may imitate another host" in problems[0].message
+    assert "'xn--80ak6aa92e.com'" in problems[0].message
