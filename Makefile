@@ -86,7 +86,7 @@ serve: $(STAMP) ## serve the demo index with the search box at http://127.0.0.1:
 content: $(STAMP) ## regenerate the sample site's PDF reports
 	$(BIN)/python scripts/make_sample_pdfs.py
 
-readme: $(STAMP) ## regenerate the README's console examples (tests/test_readme.py checks them)
+readme: $(STAMP) ## rewrite the README's console examples; scripts/readme_examples.py --check (in tests/test_readme.py) checks them
 	$(BIN)/python scripts/readme_examples.py --write
 
 screenshots: $(STAMP) browser ## regenerate the README's screenshots of the box (real corpus)

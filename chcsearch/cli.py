@@ -3,11 +3,11 @@
 Each command builds a settings object, calls one library function and
 renders the result: results and JSON on stdout, progress, warnings and
 errors on stderr. Errors are ``ChcSearchError``s, turned into a message and
-an exit code in one place (``_handle_errors``); ``--traceback``, accepted
-anywhere on the line (but as the value of an option that takes one, which
-always takes the next word), re-raises. A command line that cannot be read
-(a word that is not UTF-8, an unknown option, a missing value) is a usage
-error, worded by ``run`` in the same one-line voice, exit code 2.
+an exit code in one place (``console.run_guarded``, which the fast path shares);
+``--traceback``, accepted anywhere on the line (but as the value of an option
+that takes one, which always takes the next word), re-raises. A command line
+that cannot be read (a word that is not UTF-8, an unknown option, a missing
+value) is a usage error, worded by ``run`` in the same one-line voice, exit code 2.
 
 Option values that chcsearch checks itself (numbers, choices) are taken as
 text, so that the messages about them are chcsearch's own, the same from the
@@ -24,21 +24,18 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .config import resolve_index_dir, resolve_index_settings, resolve_serve_settings
-from .console import FORMATS, KINDS, MAX_LIMIT, has_non_utf8, report_error, split_traceback
-from .errors import EXIT_CODES, ChcSearchError, UsageError
+from .console import FORMATS, KINDS, has_non_utf8, report_error, run_guarded, split_traceback
+from .errors import EXIT_CODES
 from .render import bundle_text, problem_line, status_text, summary_text, to_json
-from .results import SORTS
-
-T = TypeVar("T")
+from .results import MAX_LIMIT, SORTS
 
 
 class _FlagsShowNoType:
@@ -136,39 +133,19 @@ def _main(
 
 def _handle_errors(
     ctx: typer.Context,
-    work: Callable[[], T],
+    work: Callable[[], object],
     interrupted: str = "interrupted; the index was left as it was before this run.",
-) -> T:
-    """Run a command's work; the one place where errors become messages and exit codes."""
-    debug = bool(ctx.meta.get(_TRACEBACK))
-    console = _stderr()
-    try:
-        return work()
-    except ChcSearchError as exc:
-        if debug and not isinstance(exc, UsageError):  # a usage error is not the code's fault
-            raise
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-    except BrokenPipeError:
-        from .console import closed_output
-
-        raise typer.Exit(closed_output()) from None
-    except KeyboardInterrupt:
-        if debug:
-            raise
-        console.print(interrupted, soft_wrap=True)
-        raise typer.Exit(130) from None
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        if debug:
-            raise
-        console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}. "
-            "Run again with --traceback and report it.",
-            soft_wrap=True,
-        )
-        raise typer.Exit(1) from None
+) -> None:
+    """Run a command's work through ``console.run_guarded``, the one place where errors
+    become a message and an exit code (the same for the fast path of ``query``)."""
+    code = run_guarded(
+        work,
+        debug=bool(ctx.meta.get(_TRACEBACK)),
+        interrupted=interrupted,
+        passthrough=(typer.Exit,),
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 @contextlib.contextmanager
@@ -526,7 +503,7 @@ def query_command(
             base_url=base_url,
         )
 
-    _handle_errors(ctx, work)
+    _handle_errors(ctx, work, "interrupted.")  # as the fast path says it
 
 
 @app.command("collections", cls=_Command)
@@ -730,7 +707,7 @@ def serve_command(
 
 def _example(command: Any) -> str:
     """The first ``Example:`` line of a command's help, or ``""``."""
-    match = re.search(r"^\s*(Example: .+)$", getattr(command, "help", None) or "", re.MULTILINE)
+    match = re.search(r"^[ \t]*(Example: .+)$", getattr(command, "help", None) or "", re.MULTILINE)
     return match.group(1).strip() if match else ""
 
 
@@ -918,7 +895,10 @@ def usage_message(exc: Any, group: Any, argv: Sequence[str]) -> str:
         if exc.param is not None and exc.param.param_type_name == "option":
             hint = _option_example(command, path, exc.param.opts[0])
         return f"{name}: {str(exc.message).rstrip('.')}. {hint}"
-    extra = re.search(r"unexpected extra argument(?:s|\(s\))? \((.*)\)", str(exc.message))
+    # from the first "unexpected extra argument" only: a search from every one would take
+    # quadratic time on a word that repeats it
+    _, said, words = str(exc.message).partition("unexpected extra argument")
+    extra = re.match(r"(?:s|\(s\))? \((.*)\)", words, re.DOTALL) if said else None
     if extra:
         if path == "chcsearch query":
             return (

@@ -11,7 +11,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,29 @@ SECONDS_LIMITS = {
 StrPath = str | os.PathLike[str]
 #: A number of seconds as text: ASCII digits, plain decimal or exponent notation
 #: (not "1_0", "٣", "0x10", "inf" or "nan", which Python's float() would read or try).
-_SECONDS_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+#: No two digit runs may stand side by side unparted: "1" * n + "x" would backtrack as n**2.
+_SECONDS_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def whole_number(raw: object, least: int, most: int | None = None) -> int | None:
+    """``raw`` as a whole number from ``least`` to ``most`` (no upper end when None), or None.
+
+    Text is ASCII digits only, white space around them aside: not "1_0", "+5", "٨" or "８",
+    which Python's int() would read. An int (a flag's value, a TOML number) is taken as it
+    is, a bool is not. More than 4,000 digits (leading zeros aside) are refused before
+    int() meets them: it raises ValueError above 4,300."""
+    if isinstance(raw, bool):
+        return None
+    text = str(raw).strip()
+    if isinstance(raw, int):
+        number = raw
+    elif not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > 4000:
+        return None
+    else:
+        number = int(text)
+    if number < least or (most is not None and number > most):
+        return None
+    return number
 
 
 @dataclass(frozen=True)
@@ -121,11 +143,8 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path, option: st
             raise ConfigError(f"{subject} {raw!r} is not known; use one of {', '.join(known)}.")
         return value
     if kind == "jobs":
-        try:
-            jobs = int(str(raw).strip())
-        except ValueError:
-            jobs = -1
-        if jobs < 0:
+        jobs = whole_number(raw, 0)
+        if jobs is None:
             raise ConfigError(
                 f"{subject} must be a whole number of processes (0 means all cores), got {raw!r}."
             )
@@ -144,11 +163,8 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path, option: st
         return value
     if kind in ("port", "workers", "count"):
         low, high = {"port": (1, 65535), "workers": (1, 64), "count": (0, 1_000_000)}[kind]
-        try:
-            number = int(str(raw).strip())
-        except ValueError:
-            number = 0
-        if not low <= number <= high:
+        number = whole_number(raw, low, high)
+        if number is None:
             raise ConfigError(
                 f"{subject} must be a whole number from {low} to {high}, got {raw!r}."
             )
@@ -194,11 +210,8 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path, option: st
             )
         return address
     if kind == "megabytes":
-        try:
-            megabytes = int(str(raw).strip())
-        except ValueError:
-            megabytes = -1
-        if megabytes != 0 and not 64 <= megabytes <= 1_048_576:
+        megabytes = whole_number(raw, 0, 1_048_576)
+        if megabytes is None or 0 < megabytes < 64:
             raise ConfigError(
                 f"{subject} must be a whole number of megabytes, at least 64 "
                 f"(0 means no limit), got {raw!r}."
@@ -218,6 +231,13 @@ def _convert(name: str, kind: str, raw: Any, origin: str, base: Path, option: st
             )
         return seconds
     raise AssertionError(kind)  # pragma: no cover
+
+
+def check_index_or_collection(index: object, collections: Sequence[object]) -> None:
+    """``OptionValueError`` (a usage error) when both ``--index`` and ``--collection``
+    were given: each names the index to use."""
+    if index is not None and collections:
+        raise OptionValueError("give --index or --collection, not both.")
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -293,8 +313,7 @@ def _layered(
     if collection:
         from .named import collection_dir
 
-        if flags.get("index") is not None:
-            raise OptionValueError("give --index or --collection, not both.")
+        check_index_or_collection(flags.get("index"), [collection])
         try:
             values["index"] = collection_dir(str(collection), env)
         except ConfigError as exc:

@@ -19,18 +19,20 @@ import json
 import os
 import re
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from .config import check_index_or_collection, whole_number
 from .errors import ChcSearchError, ConfigError, OptionValueError, QueryRefusedError, UsageError
-from .results import SORTS
+from .results import MAX_LIMIT, SORTS
+from .text import CONTROL
 
 FORMATS = ("text", "json", "jsonl", "csv", "bibtex", "ris", "trec")
+#: The formats a batch can be written in: query by query.
+BATCH_FORMATS = ("jsonl", "csv", "trec")
 KINDS = ("page", "pdf")
-#: The most results one page of ``chcsearch query`` may hold.
-MAX_LIMIT = 1000
 _EXAMPLE = "chcsearch query stroke"
 #: A lone surrogate: how Python gives a byte of a command line that is not UTF-8.
 _NOT_UTF8 = re.compile("[\ud800-\udfff]")
@@ -42,12 +44,14 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
 
     Lines end at ``\\n`` (or ``\\r\\n``) only, as an editor numbers them: a form feed or
     Unicode's line separator inside a line does not split it. A UTF-8 byte order mark
-    before the first line is dropped. ``ConfigError`` (exit 3, like a file that cannot
+    before the first line is dropped. A line, or a query after a tab, that holds nothing
+    but white space, control and invisible characters holds no query: such a line is
+    skipped like a blank one. ``ConfigError`` (exit 3, like a file that cannot
     be read) names every line with an id holding white space or a control character (a
     TREC run's columns are split at white space) or an invisible character (``q\\u200b1``
     would print as ``q1``), an id given twice (a run must not name one query twice), or
     an id with no query, and says what to do; nothing is searched then."""
-    from .sources import INVISIBLE
+    from .render import printable
 
     try:
         text = stdin.read() if str(path) == "-" else path.read_bytes().decode("utf-8")
@@ -60,19 +64,19 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
     faults: list[str] = []
     for number, raw_line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
         text_line = raw_line.removesuffix("\r")
-        if not INVISIBLE.sub("", text_line).strip() or text_line.lstrip().startswith("#"):
+        if not printable(text_line).strip() or text_line.lstrip().startswith("#"):
             continue
         qid, tab, query = text_line.partition("\t")
         qid, query = (qid.strip(), query.strip()) if tab else (str(number), text_line.strip())
-        hidden = INVISIBLE.search(qid)
-        if not qid or re.search(r"[\s\x00-\x1f\x7f-\x9f]", qid):
+        # after the test for control characters, whatever printable() drops is invisible
+        hidden = next((char for char in qid if not printable(char)), None)
+        if not qid or re.search(r"\s", qid) or CONTROL.search(qid):
             faults.append(f"line {number}: id {qid!r} is empty or holds white space")
         elif hidden:
             faults.append(
-                f"line {number}: id {qid!r} holds the invisible character "
-                f"U+{ord(hidden.group()):04X}"
+                f"line {number}: id {qid!r} holds the invisible character U+{ord(hidden):04X}"
             )
-        elif not INVISIBLE.sub("", query).strip():
+        elif not printable(query).strip():
             faults.append(f"line {number}: id {qid!r} has no query after its tab")
         elif qid in first_line:
             faults.append(f"line {number}: id {qid!r} is on line {first_line[qid]} already")
@@ -90,18 +94,23 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
     return queries
 
 
+def _shown(value: object) -> str:
+    """``value`` as a message quotes it: cut short past 40 characters."""
+    text = str(value)
+    if len(text) <= 40:
+        return repr(value)
+    return f"{text[:20] + '…'!r} ({len(text):,} characters)"
+
+
 def parse_years(raw: str | None) -> tuple[int, int] | None:
     """``2019`` or ``2018..2020`` (either end may be left open) as an inclusive range."""
     if raw is None or not raw.strip():
         return None
-    match = re.fullmatch(r"\s*(\d{4})?\s*(\.\.)?\s*(\d{4})?\s*", raw, re.ASCII)
-    if (
-        not match
-        or not (match.group(1) or match.group(3))
-        or (not match.group(2) and match.group(3))
-    ):
+    # no two optional white-space runs side by side: they would backtrack as n**4
+    match = re.fullmatch(r"(\d{4})?(?:\s*(\.\.)\s*(\d{4})?)?", raw.strip(), re.ASCII)
+    if not match or not (match.group(1) or match.group(3)):
         raise UsageError(
-            f"--year {raw!r} is not a year or a range of years; write YEAR, FROM..TO, FROM.. "
+            f"--year {_shown(raw)} is not a year or a range of years; write YEAR, FROM..TO, FROM.. "
             f"or ..TO. Example: {_EXAMPLE} --year 2018..2020"
         )
     low = int(match.group(1)) if match.group(1) else 0
@@ -124,26 +133,26 @@ def _one_of(option: str, value: str, known: Sequence[str]) -> str:
 
 
 def _whole_number(option: str, value: str | int, least: int, most: int | None, example: int) -> int:
-    text = str(value).strip()
-    number = int(text) if text.isascii() and text.isdigit() else least - 1
-    if number < least or (most is not None and number > most):
+    number = whole_number(value, least, most)
+    if number is None:
         span = f"from {least:,} to {most:,}" if most is not None else f"of {least:,} or more"
         raise UsageError(
-            f"{option} {value!r} is not a whole number {span}. "
+            f"{option} {_shown(value)} is not a whole number {span}. "
             f"Example: {_EXAMPLE} {option} {example}"
         )
     return number
 
 
 def _absolute_url(option: str, value: str | None) -> str | None:
-    """``value`` as the address every link is put on (no trailing ``/``), or ``UsageError``
-    unless it is an ``http``/``https`` address with a host, or a ``file:`` URI, with no
-    query or fragment and nothing that may not stand raw in a URL anywhere in it: white
-    space, control characters, ``"<>\\{}|^``, the backquote or an invisible character
-    (the value is written as it is into every link of every format, so nothing in it is
-    dropped or repaired), nor anything ``sources.address_fault`` refuses: a bad ``%``
-    escape, a character that is not ASCII, a host that is no DNS name or IP address (a
-    file: URI's none but localhost), a ``.`` or ``..`` segment."""
+    """``value`` as the address every link is put on (no trailing ``/``, but for the root,
+    ``file:///``), or ``UsageError`` unless it is an ``http``/``https`` address with a
+    host, or a ``file:`` URI, with no query or fragment and nothing that may not stand
+    raw in a URL anywhere in it: white space, control characters, ``"<>\\{}|^``, the
+    backquote or an invisible character (the value is written as it is into every link
+    of every format, so nothing in it is dropped or repaired), nor anything
+    ``sources.address_fault`` refuses: a bad ``%`` escape, a character that is not
+    ASCII, a host that is no DNS name or IP address (a file: URI's none but localhost),
+    a ``.`` or ``..`` segment."""
     from urllib.parse import urlsplit
 
     from .sources import address_fault, normalize_site_url, quote_unsafe, unsafe_in_link
@@ -179,7 +188,9 @@ def _absolute_url(option: str, value: str | None) -> str | None:
         fault = address_fault(value)
         if fault:
             raise UsageError(f"{option} {value!r} {fault}. Example: {option} file:///srv/reports")
-        return value.rstrip("/") or value
+        if not parts.path.strip("/"):  # the root: file:/// (or file://localhost/)
+            return value[: len(value) - len(parts.path)] + "/"
+        return value.rstrip("/")
     raise UsageError(
         f"{option} {value!r} is not an http://, https:// or file:// address; links are put on "
         f"it. {example}"
@@ -231,9 +242,10 @@ class QueryValues:
     kinds: tuple[str, ...]
     limit: int
     page: int
-    output: str | None
+    output: str
     sort: str
     base_url: str | None
+    years: tuple[int, int] | None
 
 
 def check_query_line(
@@ -255,8 +267,10 @@ def check_query_line(
     tags: Sequence[str] = (),
 ) -> QueryValues:
     """Check the values of a ``chcsearch query`` line as typed, before any index is opened:
-    ``UsageError`` (exit 2) for what cannot be asked."""
+    ``UsageError`` (exit 2) for what cannot be asked. ``output`` None is the mode's
+    default: ``text`` for one query, ``jsonl`` for a batch."""
     from .named import collection_dir
+    from .render import printable
 
     if text is None and batch is None:
         raise UsageError(
@@ -264,24 +278,35 @@ def check_query_line(
         )
     if text is not None and batch is not None:
         raise UsageError("give a query TEXT, or --batch FILE with one query a line (not both).")
-    if text is not None and not text.strip():
+    if text is not None and not printable(text).strip():
         raise UsageError(f"the query is empty; give the words to search for. Example: {_EXAMPLE}")
-    if collections and index is not None:
-        raise UsageError("give --index or --collection, not both.")
+    check_index_or_collection(index, collections)
     for name in collections:
         try:
             collection_dir(name, os.environ)
         except ConfigError as exc:
             raise OptionValueError(f"--collection: {exc}") from None
-    parse_years(years)
+    year_range = parse_years(years)
     check_filters(sections=sections, levels=levels, authors=authors, tags=tags)
+    checked_kinds = tuple(_one_of("--kind", kind, KINDS) for kind in kinds)
+    checked_limit = _whole_number("--limit", limit, 1, MAX_LIMIT, example=20)
+    checked_page = _whole_number("--page", page, 1, None, example=2)
+    if output is None:
+        output = "text" if batch is None else BATCH_FORMATS[0]
+    _one_of("--format", output, FORMATS)
+    if batch is not None and output not in BATCH_FORMATS:
+        raise UsageError(
+            f"--batch cannot write --format {output}: a batch is written query by query, "
+            f"as {', '.join(BATCH_FORMATS)} (jsonl is the default); run one query for {output}."
+        )
     return QueryValues(
-        kinds=tuple(_one_of("--kind", kind, KINDS) for kind in kinds),
-        limit=_whole_number("--limit", limit, 1, MAX_LIMIT, example=20),
-        page=_whole_number("--page", page, 1, None, example=2),
-        output=None if output is None else _one_of("--format", output, FORMATS),
+        kinds=checked_kinds,
+        limit=checked_limit,
+        page=checked_page,
+        output=output,
         sort=_one_of("--sort", sort, SORTS),
         base_url=_absolute_url("--base-url", base_url),
+        years=year_range,
     )
 
 
@@ -306,34 +331,17 @@ def run_query_line(
     correct: bool,
     base_url: str | None,
 ) -> None:
-    """Run a ``chcsearch query`` command line, from either path: check it, then search,
-    with results on stdout (coloured on a terminal) and notes on stderr."""
-    values = check_query_line(
-        text=text,
-        batch=batch,
-        index=index,
-        kinds=kinds,
-        limit=limit,
-        page=page,
-        output=output,
-        years=years,
-        sort=sort,
-        collections=collections,
-        base_url=base_url,
-        sections=sections,
-        levels=levels,
-        authors=authors,
-        tags=tags,
-    )
+    """Run a ``chcsearch query`` command line, from either path, on the process's own
+    streams: results on stdout (coloured on a terminal), notes on stderr."""
     run_query(
         text=text,
         index=index,
         sections=sections,
         levels=levels,
-        kinds=values.kinds,
-        limit=values.limit,
-        page=values.page,
-        output=values.output,
+        kinds=kinds,
+        limit=limit,
+        page=page,
+        output=output,
         explain=explain,
         flat=flat,
         batch=batch,
@@ -343,10 +351,10 @@ def run_query_line(
         authors=authors,
         years=years,
         tags=tags,
-        sort=values.sort,
+        sort=sort,
         collections=collections,
         correct=correct,
-        base_url=values.base_url,
+        base_url=base_url,
     )
 
 
@@ -357,8 +365,8 @@ def run_query(
     sections: Sequence[str],
     levels: Sequence[str],
     kinds: Sequence[str],
-    limit: int,
-    page: int,
+    limit: str | int,
+    page: str | int,
     output: str | None,
     explain: bool,
     flat: bool,
@@ -373,20 +381,22 @@ def run_query(
     collections: Sequence[str] = (),
     correct: bool = True,
     base_url: str | None = None,
+    err: TextIO | None = None,
 ) -> None:
-    """Run ``chcsearch query``: one query, or a batch, rendered to ``out``.
+    """Run ``chcsearch query``: one query, or a batch, rendered to ``out``, notes to ``err``
+    (None: the process's stderr at the time).
 
-    ``output`` None is the mode's default: ``text`` for one query, ``jsonl`` (one line
-    a query) for a batch, which can also be ``csv`` or ``trec``: formats written query
-    by query; the others are refused before any query runs. Links are absolute on
-    ``base_url`` when given (every format); else text, CSV, BibTeX and RIS put them on
-    the index's own address (``Searcher.link_base``: a folder's ``file://`` URI, a
-    site's URL), and exports say on stderr when there is none.
+    The values are checked first, as typed (``check_query_line``: ``UsageError`` before
+    any index is opened). ``output`` None is the mode's default: ``text`` for one query,
+    ``jsonl`` (one line a query) for a batch, which can also be ``csv`` or ``trec``:
+    formats written query by query; the others are refused before any query runs. Links
+    are absolute on ``base_url`` when given (every format); else text, CSV, BibTeX and
+    RIS put them on the index's own address (``Searcher.link_base``: a folder's ``file://``
+    URI, a site's URL), and exports say on stderr when there is none.
     """
     from dataclasses import replace
 
     from .config import resolve_index_dir
-    from .errors import UsageError
     from .named import existing_collection_dir
     from .plan import plain_words
     from .query import Searcher, search_collections
@@ -404,37 +414,42 @@ def run_query(
     )
     from .results import SearchRequest
 
-    if (text is None) == (batch is None):
-        raise UsageError("give a query TEXT, or --batch FILE with one query a line (not both).")
-    streamed = ("jsonl", "csv", "trec")
-    output = output or ("jsonl" if batch is not None else "text")
-    if batch is not None and output not in streamed:
-        raise UsageError(
-            f"--batch cannot write --format {output}: a batch is written query by query, "
-            f"as {', '.join(streamed)} (jsonl is the default); run one query for {output}."
-        )
-    base_url = _absolute_url("--base-url", base_url)
-    if collections and index is not None:
-        raise UsageError("give --index or --collection, not both.")
+    values = check_query_line(
+        text=text,
+        batch=batch,
+        index=index,
+        kinds=kinds,
+        limit=limit,
+        page=page,
+        output=output,
+        years=years,
+        sort=sort,
+        collections=collections,
+        base_url=base_url,
+        sections=sections,
+        levels=levels,
+        authors=authors,
+        tags=tags,
+    )
+    output, base_url = values.output, values.base_url
     names = list(dict.fromkeys(collections))
     index_dirs = {name: existing_collection_dir(name, os.environ) for name in names} or {
         "": resolve_index_dir(index, env=os.environ, cwd=Path.cwd())
     }
-    year_range = parse_years(years)
 
     def request(query: str) -> SearchRequest:
         return SearchRequest.make(
             query,
             sections=sections,
             levels=levels,
-            kinds=kinds,
-            limit=limit,
-            page=page,
+            kinds=values.kinds,
+            limit=values.limit,
+            page=values.page,
             flat=flat,
             authors=authors,
-            years=year_range,
+            years=values.years,
             tags=tags,
-            sort=sort,
+            sort=values.sort,
             correct=correct,
         )
 
@@ -467,7 +482,7 @@ def run_query(
                     results = search(words)
                     said = f"searched as its plain words {words!r} instead"
                     results = replace(results, notes=(f"{exc}; {said}", *results.notes))
-                report_notes(results.notes, f" ({qid})")
+                report_notes(results.notes, f" ({qid})", err=err)
                 if output == "trec":
                     emit("\n".join(trec_lines(qid, results)))
                 elif output == "csv":
@@ -483,7 +498,7 @@ def run_query(
             return
         assert text is not None
         results = search(text)
-        report_notes(results.notes)
+        report_notes(results.notes, err=err)
         keys = None
         if output in ("bibtex", "ris"):
             # from every document of the index(es), so that a key does not depend on the query
@@ -504,7 +519,8 @@ def run_query(
                 [
                     "links are paths on the site, as the index records them: give --base-url "
                     "with the site's address to make them absolute"
-                ]
+                ],
+                err=err,
             )
     if output == "json":
         emit(to_json(results.to_dict()))
@@ -523,8 +539,10 @@ def run_query(
 
 
 def colour_on(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never with NO_COLOR set."""
-    return stream.isatty() and not os.environ.get("NO_COLOR")
+    """Colour only on a terminal or with FORCE_COLOR set (as Rich reads them on the Typer
+    path), and never with NO_COLOR set."""
+    forced = bool(os.environ.get("FORCE_COLOR"))
+    return (forced or stream.isatty()) and not os.environ.get("NO_COLOR")
 
 
 def stdout_colour() -> bool:
@@ -614,7 +632,8 @@ def fast_query(argv: Sequence[str]) -> int | None:
         args = parser.parse_args(words[1:])
     except (_Unreadable, ValueError):
         return None
-    try:
+
+    def work() -> None:
         run_query_line(
             text=args.text,
             index=args.index,
@@ -635,8 +654,31 @@ def fast_query(argv: Sequence[str]) -> int | None:
             correct=args.correct,
             base_url=args.base_url,
         )
+
+    return run_guarded(work, debug=debug)
+
+
+def run_guarded(
+    work: Callable[[], object],
+    *,
+    debug: bool,
+    interrupted: str = "interrupted.",
+    passthrough: tuple[type[BaseException], ...] = (),
+) -> int:
+    """Run a command's ``work``; the one place where errors become one line on stderr and
+    an exit code (0 when it ran through), for both the fast path and the Typer app.
+
+    ``ChcSearchError`` is ``error: MESSAGE`` with the error's exit code; Ctrl-C is
+    ``interrupted`` and 130; a closed stdout is silence and 141; anything else is an
+    internal error, 1. With ``debug`` (``--traceback``) all but a usage error re-raise
+    (a usage error is not the code's fault). ``passthrough`` exceptions go out as they
+    are (Typer's own exit)."""
+    try:
+        work()
+    except passthrough:
+        raise
     except ChcSearchError as exc:
-        if debug and not isinstance(exc, UsageError):  # a usage error is not the code's fault
+        if debug and not isinstance(exc, UsageError):
             raise
         report_error(f"error: {exc}")
         return exc.exit_code
@@ -645,7 +687,7 @@ def fast_query(argv: Sequence[str]) -> int | None:
     except KeyboardInterrupt:
         if debug:
             raise
-        report_error("interrupted.")
+        report_error(interrupted)
         return 130
     except Exception as exc:
         if debug:
@@ -665,24 +707,31 @@ def closed_output() -> int:
     return 141
 
 
-def report_notes(notes: Sequence[str], where: str = "") -> None:
+def report_notes(notes: Sequence[str], where: str = "", *, err: TextIO | None = None) -> None:
     """What the search says about the query (corrections, filters no document has, limits),
-    on stderr whatever the output format: dim only on a terminal and never with NO_COLOR."""
+    on ``err`` (None: stderr) whatever the output format: dim only on a terminal and never
+    with NO_COLOR."""
     from .render import printable
 
-    styled = colour_on(sys.stderr)
+    stream = err or sys.stderr
+    styled = colour_on(stream)
     for note in notes:
         line = printable(f"note{where}: {note}")
-        sys.stderr.write((f"\x1b[2m{line}\x1b[0m" if styled else line) + "\n")
+        stream.write((f"\x1b[2m{line}\x1b[0m" if styled else line) + "\n")
 
 
-def report_error(message: str) -> None:
-    """An error line on stderr, in bold red only on a terminal and never with NO_COLOR."""
-    styled = colour_on(sys.stderr)
-    if styled and message.startswith(("error:", "internal error:")):
+def report_error(message: str, *, err: TextIO | None = None) -> None:
+    """An error line on ``err`` (None: stderr), with every control and invisible character
+    of ``message`` taken out (it may quote a path or a value as typed); ``error:`` in bold
+    red only on a terminal and never with NO_COLOR."""
+    from .render import printable
+
+    stream = err or sys.stderr
+    message = printable(message)
+    if colour_on(stream) and message.startswith(("error:", "internal error:")):
         head, _, rest = message.partition(":")
         message = f"\x1b[1;31m{head}:\x1b[0m{rest}"
-    sys.stderr.write(message + "\n")
+    stream.write(message + "\n")
 
 
 def main() -> None:

@@ -290,9 +290,9 @@ class Searcher:
         ``correct=False`` searches the words as given, with no spelling correction.
         ``sections`` keeps those section subtrees, ``levels`` those numbering
         subtrees, ``kinds`` ``page`` and/or ``pdf``; several values of one
-        filter are alternatives. ``limit`` results per page (at most 100),
-        ``page`` counts from 1. ``flat`` lists documents instead of grouping
-        report pages under the page that links them. ``explain`` fills
+        filter are alternatives. ``limit`` results per page (at most 1,000,
+        ``results.MAX_LIMIT``), ``page`` counts from 1. ``flat`` lists documents
+        instead of grouping report pages under the page that links them. ``explain`` fills
         ``SearchResults.explain`` and each hit's ``explain``. ``deadline``
         stops the search with ``SearchTimeoutError`` once it passes.
         """

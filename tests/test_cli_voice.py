@@ -4,6 +4,7 @@ with the documented exit code, in chcsearch's words, whichever way the line was 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -15,8 +16,8 @@ from helpers import one_error_line, run_cli, write_files
 import chcsearch
 from chcsearch.cli import app
 from chcsearch.config import IndexSettings, resolve_index_dir, resolve_index_settings
-from chcsearch.console import query_parser
-from chcsearch.errors import EXIT_CODES
+from chcsearch.console import query_parser, run_query
+from chcsearch.errors import EXIT_CODES, UsageError
 
 #: What Typer, click and pydantic would have said in their own voice.
 
@@ -63,6 +64,11 @@ def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ),
         (["x", "-c", "../up"], "collection name '../up' is not allowed"),
         (["x", "-c", "a", "--index", "ix"], "error: give --index or --collection, not both."),
+        (
+            ["x", "--batch", "queries.txt"],
+            "error: give a query TEXT, or --batch FILE with one query a line (not both).",
+        ),
+        (["--batch", "queries.txt", "-f", "ris"], "error: --batch cannot write --format ris"),
     ],
 )
 def test_a_query_line_that_cannot_be_run_is_a_usage_error_read_either_way(
@@ -77,6 +83,55 @@ def test_a_query_line_that_cannot_be_run_is_a_usage_error_read_either_way(
     # code's fault, so it is the same one line, not a traceback
     typer_read = run_cli("--traceback", "query", *args, env=env)
     assert (typer_read.returncode, typer_read.stderr) == (2, fast.stderr)
+
+
+def test_run_query_checks_its_values_as_the_command_line_does(tiny_index: Path) -> None:
+    values: dict[str, object] = {
+        "index": tiny_index,
+        "sections": (),
+        "levels": (),
+        "kinds": (),
+        "limit": 10,
+        "page": 1,
+        "output": None,
+        "explain": False,
+        "flat": False,
+        "out": io.StringIO(),
+        "stdin": io.StringIO(),
+        "colour": False,
+    }
+    with pytest.raises(UsageError, match=r"one query a line\. Example: chcsearch query stroke"):
+        run_query(text=None, batch=None, **values)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"one query a line \(not both\)\.$"):
+        run_query(text="x", batch=Path("q.txt"), **values)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"^give --index or --collection, not both\.$"):
+        run_query(text="x", batch=None, collections=["a"], **values)  # type: ignore[arg-type]
+
+
+def test_run_query_writes_its_notes_to_the_stream_it_is_given(
+    tiny_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    run_query(
+        text="heart",
+        index=tiny_index,
+        sections=["nowhere"],
+        levels=(),
+        kinds=(),
+        limit="10",
+        page="1",
+        output="json",
+        explain=False,
+        flat=False,
+        batch=None,
+        out=out,
+        stdin=io.StringIO(),
+        colour=False,
+        err=err,
+    )
+    assert err.getvalue() == "note: no document has the section 'nowhere'\n"
+    assert '"total": 0' in out.getvalue()
+    assert capsys.readouterr().err == ""
 
 
 def test_the_query_checks_come_before_the_index_is_opened(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -160,4 +161,41 @@ def test_a_toml_time_may_be_a_toml_number_but_not_a_boolean(tmp_path: Path) -> N
     assert (settings.time_limit, settings.idle_timeout) == (3.0, 10.0)  # TOML's own 1_0 is 10
     (tmp_path / "chcsearch.toml").write_text("time_limit = true\n")
     with pytest.raises(ConfigError, match="time_limit must be a number of seconds"):
+        resolve_serve_settings({}, env={}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("jobs", "must be a whole number of processes"),
+        ("pdf_memory", "must be a whole number of megabytes"),
+        ("port", "must be a whole number from 1 to 65535"),
+        ("workers", "must be a whole number from 1 to 64"),
+        ("result_cache", "must be a whole number from 0 to 1000000"),
+        ("max_queue", "must be a whole number from 0 to 1000000"),
+    ],
+)
+@pytest.mark.parametrize("text", ["1_0", "\u0668", "\u0668\u0660\u0668\u0660", "\uff18", "+8"])
+def test_whole_numbers_are_ascii_digits_from_every_source(
+    name: str, said: str, text: str, tmp_path: Path
+) -> None:
+    var = f"CHCSEARCH_{name.upper()}"
+    option = "--" + name.replace("_", "-")
+    resolve = resolve_index_settings if name in ("jobs", "pdf_memory") else resolve_serve_settings
+    for flags, env, toml, source in (
+        ({name: text}, {}, "", f"{option} "),
+        ({}, {var: text}, "", f"environment {var}: {name} "),
+        ({}, {}, f'{name} = "{text}"\n', f"chcsearch.toml: {name} "),
+    ):
+        (tmp_path / "chcsearch.toml").write_text(toml, encoding="utf-8")
+        with pytest.raises(ConfigError, match=re.escape(f"{source}{said}")):
+            resolve(flags, env=env, cwd=tmp_path)
+
+
+def test_a_toml_whole_number_may_be_a_toml_number_but_not_a_boolean(tmp_path: Path) -> None:
+    (tmp_path / "chcsearch.toml").write_text("port = 8_080\nworkers = 2\n", encoding="utf-8")
+    settings = resolve_serve_settings({}, env={"CHCSEARCH_MAX_QUEUE": " 07 "}, cwd=tmp_path)
+    assert (settings.port, settings.workers, settings.max_queue) == (8080, 2, 7)  # TOML's 8_080
+    (tmp_path / "chcsearch.toml").write_text("workers = true\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="workers must be a whole number from 1 to 64"):
         resolve_serve_settings({}, env={}, cwd=tmp_path)

@@ -5,14 +5,18 @@ the line was read (the fast path for ``query``, or Typer), and nothing is create
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import time
 from pathlib import Path
 
 import pytest
 from helpers import one_error_line, run_cli, write_files
 
 from chcsearch.cli import run
-from chcsearch.console import split_traceback
+from chcsearch.console import _absolute_url, parse_years, split_traceback
+from chcsearch.errors import UsageError
 
 NOT_UTF8 = os.fsdecode(b"\xff")
 
@@ -271,3 +275,105 @@ def test_split_traceback_leaves_the_value_of_an_option_alone() -> None:
     )
     assert split_traceback(["x", "--traceback", "--flat"], {"--section"}) == (["x", "--flat"], True)
     assert split_traceback(["--", "--traceback"]) == (["--", "--traceback"], False)
+
+
+# ---- 8. values built to hurt: slow patterns, numbers too long to read, terminal codes -----
+
+
+def test_a_year_of_many_spaces_is_refused_at_once(tmp_path: Path) -> None:
+    raw = " " * 20_000 + "x"
+    start = time.perf_counter()
+    with pytest.raises(UsageError, match="is not a year or a range of years"):
+        parse_years(raw)
+    assert time.perf_counter() - start < 0.1
+    assert parse_years(" 2018 .. 2020 ") == (2018, 2020)
+    assert parse_years("..2020") == (0, 2020) and parse_years("2018..") == (2018, 9999)
+    line = _refused(["query", "x", "--index", "ix", "--year", raw], 2, tmp_path)
+    assert line.startswith("error: --year '") and "(20,001 characters) is not a year" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "span"), [("--limit", "from 1 to 1,000"), ("--page", "of 1 or more")]
+)
+def test_a_number_too_long_for_python_to_read_is_a_usage_error_on_both_routes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, span: str
+) -> None:
+    args = ["query", "x", "--index", "ix", option, "9" * 5_000]
+    line = _refused(args, 2, tmp_path)
+    assert line.startswith(
+        f"error: {option} '99999999999999999999…' (5,000 characters) is not a whole number {span}."
+    )
+    code, err = _typer_route(args, capsys)
+    assert (code, one_error_line(err)) == (2, line)
+
+
+def test_an_error_that_quotes_a_path_cannot_drive_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile = "ix\x1b[2J\x1b]0;owned\x07\u202eevil"
+    args = ["query", "asthma", "--index", hostile]
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 4 and result.stdout == ""
+    line = one_error_line(result.stderr)
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", line), line
+    assert "ix[2J]0;ownedevil" in line
+    # the Typer route writes the same line
+    monkeypatch.chdir(tmp_path)
+    code, err = _typer_route(args, capsys)
+    assert (code, one_error_line(err)) == (4, line)
+
+
+def test_a_query_of_only_control_or_invisible_characters_is_no_query(
+    tiny_index: Path, tmp_path: Path
+) -> None:
+    line = _refused(["query", "\x1b\u200b\x07", "--index", str(tiny_index)], 2, tmp_path)
+    assert line.startswith("error: the query is empty; give the words to search for.")
+    batch = tmp_path / "queries.txt"
+    batch.write_text("\x00\n\x1b\u200b\nasthma\n\x07\r\n", encoding="utf-8")
+    result = run_cli("query", "--batch", str(batch), "--index", str(tiny_index))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(row)["id"] for row in result.stdout.splitlines()] == ["3"]
+    with_ids = tmp_path / "ids.txt"
+    with_ids.write_text("q1\tasthma\nq2\t\x00\x1b\n", encoding="utf-8")
+    refused = run_cli("query", "--batch", str(with_ids), "--index", str(tiny_index))
+    assert refused.returncode == 3
+    assert "line 2: id 'q2' has no query after its tab" in one_error_line(refused.stderr)
+
+
+def test_the_root_of_the_file_system_is_a_base_url(tiny_index: Path) -> None:
+    assert _absolute_url("--base-url", "file:///") == "file:///"
+    assert _absolute_url("--base-url", "file://localhost/") == "file://localhost/"
+    assert _absolute_url("--base-url", "file:///srv/reports/") == "file:///srv/reports"
+    result = run_cli("query", "asthma", "--index", str(tiny_index), "--base-url", "file:///")
+    assert result.returncode == 0, result.stderr
+    assert "file:///" in result.stdout
+    assert not re.search(r"file:/[^/]", result.stdout), result.stdout
+
+
+# ---- 9. whole numbers are ASCII digits, from every source -------------------------------
+
+
+@pytest.mark.parametrize("text", ["1_0", "\u0668", "\uff18", "+5", "0x10"])
+def test_a_whole_number_is_ascii_digits_from_a_flag_or_the_environment(
+    tmp_path: Path, text: str
+) -> None:
+    jobs = _refused(["index", "site", "--jobs", text], 2, tmp_path)
+    assert (
+        jobs
+        == f"error: --jobs must be a whole number of processes (0 means all cores), got {text!r}."
+    )
+    limit = _refused(["query", "x", "--index", "ix", "-n", text], 2, tmp_path)
+    assert limit.startswith(f"error: --limit {text!r} is not a whole number from 1 to 1,000.")
+    for var, said in (
+        ("CHCSEARCH_JOBS", "jobs must be a whole number of processes"),
+        ("CHCSEARCH_PDF_MEMORY", "pdf_memory must be a whole number of megabytes"),
+    ):
+        result = run_cli("index", "site", env={var: text}, cwd=tmp_path)
+        assert result.returncode == 3
+        assert one_error_line(result.stderr).startswith(f"error: environment {var}: {said}")
+    port = run_cli("serve", env={"CHCSEARCH_PORT": text}, cwd=tmp_path)
+    assert port.returncode == 3
+    assert one_error_line(port.stderr) == (
+        f"error: environment CHCSEARCH_PORT: port must be a whole number from 1 to 65535, "
+        f"got {text!r}."
+    )
