@@ -479,10 +479,10 @@ def query_command(
 
     Example: chcsearch query "technical infrastructure" --section north-west-coast
     """
-    from .console import run_query_line
+    from .console import run_query
 
     def work() -> None:
-        run_query_line(
+        run_query(
             text=text,
             index=index,
             sections=section or (),

@@ -310,54 +310,6 @@ def check_query_line(
     )
 
 
-def run_query_line(
-    *,
-    text: str | None,
-    index: Path | None,
-    sections: Sequence[str],
-    levels: Sequence[str],
-    kinds: Sequence[str],
-    limit: str | int,
-    page: str | int,
-    output: str | None,
-    explain: bool,
-    flat: bool,
-    batch: Path | None,
-    authors: Sequence[str],
-    years: str | None,
-    tags: Sequence[str],
-    sort: str,
-    collections: Sequence[str],
-    correct: bool,
-    base_url: str | None,
-) -> None:
-    """Run a ``chcsearch query`` command line, from either path, on the process's own
-    streams: results on stdout (coloured on a terminal), notes on stderr."""
-    run_query(
-        text=text,
-        index=index,
-        sections=sections,
-        levels=levels,
-        kinds=kinds,
-        limit=limit,
-        page=page,
-        output=output,
-        explain=explain,
-        flat=flat,
-        batch=batch,
-        out=sys.stdout,
-        stdin=sys.stdin,
-        colour=stdout_colour(),
-        authors=authors,
-        years=years,
-        tags=tags,
-        sort=sort,
-        collections=collections,
-        correct=correct,
-        base_url=base_url,
-    )
-
-
 def run_query(
     *,
     text: str | None,
@@ -371,9 +323,9 @@ def run_query(
     explain: bool,
     flat: bool,
     batch: Path | None,
-    out: TextIO,
-    stdin: TextIO,
-    colour: bool,
+    out: TextIO | None = None,
+    stdin: TextIO | None = None,
+    colour: bool | None = None,
     authors: Sequence[str] = (),
     years: str | None = None,
     tags: Sequence[str] = (),
@@ -384,7 +336,8 @@ def run_query(
     err: TextIO | None = None,
 ) -> None:
     """Run ``chcsearch query``: one query, or a batch, rendered to ``out``, notes to ``err``
-    (None: the process's stderr at the time).
+    (None: the process's stdout, stdin and stderr at the time; ``colour`` None: colour
+    when stdout is a terminal).
 
     The values are checked first, as typed (``check_query_line``: ``UsageError`` before
     any index is opened). ``output`` None is the mode's default: ``text`` for one query,
@@ -395,6 +348,10 @@ def run_query(
     URI, a site's URL), and exports say on stderr when there is none.
     """
     from dataclasses import replace
+
+    out = sys.stdout if out is None else out
+    stdin = sys.stdin if stdin is None else stdin
+    colour = stdout_colour() if colour is None else colour
 
     from .config import resolve_index_dir
     from .named import existing_collection_dir
@@ -634,7 +591,7 @@ def fast_query(argv: Sequence[str]) -> int | None:
         return None
 
     def work() -> None:
-        run_query_line(
+        run_query(
             text=args.text,
             index=args.index,
             sections=args.section,
