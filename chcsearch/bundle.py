@@ -309,17 +309,31 @@ def result_table(found: list[Record], ids: dict[str, int]) -> dict[str, Any]:
 
 def _pagefind() -> Any:
     try:
-        from pagefind.index import PagefindIndex
+        from pagefind.service import PagefindService
     except ImportError as exc:
         raise ConfigError(
             "chcsearch bundle needs Pagefind, which is not installed: "
             'pip install "chcsearch[static]" (it ships Pagefind\'s binary)'
         ) from exc
-    return PagefindIndex
+    return PagefindService
+
+
+async def _settled(folder: Path, seconds: float = 10.0) -> None:
+    """Wait until the files in ``folder`` stop changing and none is empty (at most
+    ``seconds``). Pagefind answers "write the files" before its last writes are done,
+    and stopping its process then leaves files empty (1 bundle in 12, measured)."""
+    before: dict[Path, int] | None = None
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        now = {p: p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+        if now and now == before and all(now.values()):
+            return
+        before = now
+        await asyncio.sleep(0.05)
 
 
 async def _write_pagefind(found: list[Record], work: Path, progress: Progress | None) -> None:
-    index_class = _pagefind()
+    service_class = _pagefind()
     # Records go through files: the service answers one request per 0.1 s (it polls), so
     # 1,300 records one by one take two minutes; a folder of them is one request.
     records_dir = work / "records"
@@ -329,10 +343,13 @@ async def _write_pagefind(found: list[Record], work: Path, progress: Progress | 
         (records_dir / f"{number:0{width}d}.html").write_text(record.html, encoding="utf-8")
     if progress is not None:
         progress("bundling", len(found), len(found))
-    # leaving the context writes the files, to the configured output path (else ./pagefind)
-    config = {"force_language": "en", "output_path": str(work / PAGEFIND_DIR)}
-    async with index_class(config=config) as index:
+    output = work / PAGEFIND_DIR
+    config = {"force_language": "en", "output_path": str(output)}
+    async with service_class() as service:  # leaving it stops Pagefind's process
+        index = await service.create_index(config)
         await index.add_directory(str(records_dir))
+        await index.write_files()
+        await _settled(output)
     shutil.rmtree(records_dir)
 
 

@@ -6,12 +6,14 @@ written by Pagefind's own binary, then read back from disk.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from html.parser import HTMLParser
 from importlib import resources
@@ -25,7 +27,7 @@ from pdfgen import text_pdf
 from typer.testing import CliRunner
 
 from chcsearch import bundle
-from chcsearch.bundle import record_of, records, vocabulary_words, write_bundle
+from chcsearch.bundle import _settled, record_of, records, vocabulary_words, write_bundle
 from chcsearch.cli import app
 from chcsearch.errors import ConfigError
 from chcsearch.index import IndexStore, spelling_vocabulary, stored_documents
@@ -705,3 +707,19 @@ def test_temporary_folders_of_killed_runs_are_removed(index: Path, tmp_path: Pat
     fresh.mkdir()  # another run's, still going: left alone
     assert invoke("bundle", str(out), "--index", str(index)).exit_code == 0
     assert not stale.exists() and fresh.is_dir()
+
+
+def test_the_bundle_waits_for_pagefind_to_finish_writing(tmp_path: Path) -> None:
+    # Pagefind answers "write the files" before its last writes are done (seen in 2 bundles
+    # of 32 of the real corpus): stopping it then would leave an empty file in the bundle
+    late = tmp_path / "pagefind-entry.json"
+    late.write_bytes(b"")
+    threading.Timer(0.3, late.write_text, args=('{"version": "1"}',)).start()
+    started = time.monotonic()
+    asyncio.run(_settled(tmp_path))
+    assert late.stat().st_size > 0 and time.monotonic() - started >= 0.3
+    never = tmp_path / "never.pf_meta"
+    never.write_bytes(b"")
+    started = time.monotonic()
+    asyncio.run(_settled(tmp_path, seconds=0.3))  # gives up; the bundle's check then refuses it
+    assert 0.3 <= time.monotonic() - started < 2
