@@ -525,6 +525,27 @@ def test_every_format_character_of_unicode_is_invisible_and_printed_as_nothing()
     assert quote_unsafe(f"/a{ZW}b\ufeff") == "/a%E2%80%8Bb%EF%BB%BF"
 
 
+def test_the_written_out_invisible_class_is_what_a_scan_of_unicode_finds() -> None:
+    # text.INVISIBLE_CHARS is a literal (a scan at start-up cost 14 ms a command): every
+    # format character, the other default-ignorable code points, the variation selectors
+    ignorable = [
+        (0x034F, 0x034F),
+        (0x115F, 0x1160),
+        (0x17B4, 0x17B5),
+        (0x180B, 0x180F),
+        (0x2060, 0x206F),
+        (0x3164, 0x3164),
+        (0xFE00, 0xFE0F),
+        (0xFFA0, 0xFFA0),
+        (0xFFF0, 0xFFFB),
+        (0x13430, 0x1343F),  # Egyptian hieroglyph format controls (Cf from Unicode 15)
+        (0xE0000, 0xE0FFF),
+    ]
+    expected = {c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"}
+    expected |= {c for first, last in ignorable for c in range(first, last + 1)}
+    assert {c for c in range(0x110000) if INVISIBLE.fullmatch(chr(c))} == expected
+
+
 def test_the_text_output_drops_invisible_characters_and_keeps_the_marks() -> None:
     results = _evil_results()
     hit = results.results[0]
