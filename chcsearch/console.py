@@ -27,7 +27,7 @@ from typing import Any, TextIO
 from .config import check_index_or_collection, whole_number
 from .errors import ChcSearchError, ConfigError, OptionValueError, QueryRefusedError, UsageError
 from .results import MAX_LIMIT, SORTS
-from .text import CONTROL
+from .text import CONTROL, INVISIBLE, printable
 
 FORMATS = ("text", "json", "jsonl", "csv", "bibtex", "ris", "trec")
 #: The formats a batch can be written in: query by query.
@@ -51,8 +51,6 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
     TREC run's columns are split at white space) or an invisible character (``q\\u200b1``
     would print as ``q1``), an id given twice (a run must not name one query twice), or
     an id with no query, and says what to do; nothing is searched then."""
-    from .render import printable
-
     try:
         text = stdin.read() if str(path) == "-" else path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -68,8 +66,9 @@ def batch_queries(path: Path, stdin: TextIO) -> list[tuple[str, str]]:
             continue
         qid, tab, query = text_line.partition("\t")
         qid, query = (qid.strip(), query.strip()) if tab else (str(number), text_line.strip())
-        # after the test for control characters, whatever printable() drops is invisible
-        hidden = next((char for char in qid if not printable(char)), None)
+        # after the test for control characters, what printable() drops is INVISIBLE
+        found = INVISIBLE.search(qid)
+        hidden = found.group() if found else None
         if not qid or re.search(r"\s", qid) or CONTROL.search(qid):
             faults.append(f"line {number}: id {qid!r} is empty or holds white space")
         elif hidden:
@@ -270,7 +269,6 @@ def check_query_line(
     ``UsageError`` (exit 2) for what cannot be asked. ``output`` None is the mode's
     default: ``text`` for one query, ``jsonl`` for a batch."""
     from .named import collection_dir
-    from .render import printable
 
     if text is None and batch is None:
         raise UsageError(
@@ -668,8 +666,6 @@ def report_notes(notes: Sequence[str], where: str = "", *, err: TextIO | None = 
     """What the search says about the query (corrections, filters no document has, limits),
     on ``err`` (None: stderr) whatever the output format: dim only on a terminal and never
     with NO_COLOR."""
-    from .render import printable
-
     stream = err or sys.stderr
     styled = colour_on(stream)
     for note in notes:
@@ -681,8 +677,6 @@ def report_error(message: str, *, err: TextIO | None = None) -> None:
     """An error line on ``err`` (None: stderr), with every control and invisible character
     of ``message`` taken out (it may quote a path or a value as typed); ``error:`` in bold
     red only on a terminal and never with NO_COLOR."""
-    from .render import printable
-
     stream = err or sys.stderr
     message = printable(message)
     if colour_on(stream) and message.startswith(("error:", "internal error:")):

@@ -7,13 +7,13 @@ index folder. ``--collection NAME`` stands for ``--index`` that folder.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .config import normal_path
 from .errors import ConfigError, IndexNotFoundError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -22,7 +22,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 def data_home(env: Mapping[str, str]) -> Path:
     """Where collections live: ``CHCSEARCH_HOME``, else the platform's user data folder."""
     if env.get("CHCSEARCH_HOME", "").strip():
-        return Path(os.path.normpath(Path(env["CHCSEARCH_HOME"]).expanduser()))
+        return normal_path(Path(env["CHCSEARCH_HOME"]).expanduser())
     if sys.platform == "win32":  # pragma: no cover
         return Path(env.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "chcsearch"
     if sys.platform == "darwin":  # pragma: no cover

@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from .results import Hit, SearchResults
 from .snippets import mark_spans
-from .sources import absolute_link, percent_encode
-from .text import CONTROL_CHARS, INVISIBLE_CHARS, UNPRINTABLE, one_cell, one_line
-from .text import printable as _printable
-
-#: ``text.printable``, under the name the console imports it by
-printable = _printable
+from .sources import absolute_link
+from .text import (
+    CONTROL_CHARS,
+    INVISIBLE_CHARS,
+    UNPRINTABLE,
+    one_cell,
+    one_line,
+    percent_encode,
+    printable,
+)
 
 if TYPE_CHECKING:
     from .bundle import BundleSummary
@@ -70,7 +74,7 @@ def _ocred(summary: BuildSummary) -> str:
     if not summary.pdfs_ocred:
         return ""
     pages = summary.pdf_pages_ocred
-    stopped = sum(1 for p in summary.problems if p.kind == "ocr-timeout")
+    stopped = summary.problem_counts().get("ocr-timeout", 0)
     note = f"; {stopped:,} stopped by the time limit" if stopped else ""
     return (
         f", {summary.pdfs_ocred:,} with pages OCRed "

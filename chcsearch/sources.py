@@ -22,13 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from .text import CONTROL_CHARS, INVISIBLE_CHARS
-from .text import INVISIBLE as _INVISIBLE
-from .text import percent_encode as _percent_encode
-
-#: ``text.INVISIBLE`` and ``text.percent_encode``, under the names other modules import
-INVISIBLE = _INVISIBLE
-percent_encode = _percent_encode
+from .text import CONTROL_CHARS, INVISIBLE_CHARS, percent_encode
 
 #: What may not stand raw in a link that an export or the API writes, nor anywhere in a
 #: site's address: white space and control characters (``text.CONTROL``: browsers drop

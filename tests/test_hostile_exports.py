@@ -45,7 +45,8 @@ from chcsearch.render import (
     with_links,
 )
 from chcsearch.results import FacetValue, Hit, Part, SearchRequest, SearchResults, Snip
-from chcsearch.sources import INVISIBLE, normalize_site_url, quote_unsafe, with_site_url
+from chcsearch.sources import normalize_site_url, quote_unsafe, with_site_url
+from chcsearch.text import INVISIBLE
 
 #: Control characters but the line end, and the bidirectional overrides and isolates
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
