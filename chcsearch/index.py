@@ -866,8 +866,9 @@ class IndexStore:
     def open_current(self) -> Generation:
         """The current generation, checked: it exists, has this schema version, and every
         file its checksum manifest lists is there with its recorded size."""
-        self.refuse_a_file()
         generation, problem = self.read_current()
+        if generation is None:
+            self.refuse_a_file()  # only then: a generation found is inside a folder
         if problem:
             raise self.damaged([problem])
         if generation is None:
@@ -1435,8 +1436,9 @@ def index_status(index_dir: Path, *, verify: bool = False) -> dict[str, Any]:
     version is described, with ``needs_rebuild`` set.
     """
     store = IndexStore(index_dir)
-    store.refuse_a_file()
     generation, problem = store.read_current()
+    if generation is None:
+        store.refuse_a_file()  # only then: a generation found is inside a folder
     if problem:
         raise store.damaged([problem])
     if generation is None:
