@@ -306,11 +306,8 @@ class TitleChooser:
         for line in self.candidates.get(src_path, []):
             own = line == self.own.get(src_path)
             rest = self._without_series(self._before_series(src_path, line), own)
-            series = (
-                _exact_key(rest) in self.shared
-                if own and rest == line
-                else _key(rest) in self.series
-            )
+            # a whole line was judged by _without_series; what was cut off one, here
+            series = rest != line and _key(rest) in self.series
             if rest and not boilerplate_reason(rest) and not series:
                 good.setdefault(rest, line)
         if not good:
@@ -608,9 +605,6 @@ def plan_archive_documents(
     def folder_title(path: str) -> str:
         return metadata.folder_titles.get(path) or humanize(path.rsplit("/", 1)[-1], casing)
 
-    def pdf_title(src_path: str, meta: PdfMeta) -> str:
-        return titles[src_path]
-
     def place(src_path: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         section = posixpath.dirname(src_path)
         ancestors = ancestor_paths(section)
@@ -648,7 +642,7 @@ def plan_archive_documents(
     for src_path, meta in sorted(pdfs.items()):
         extra = metadata.for_file(src_path)
         section, ancestors, breadcrumb = place(src_path)
-        title = extra.title or pdf_title(src_path, meta)
+        title = extra.title or titles[src_path]
         base_url = extra.url or pdf_urls[src_path]
         docs += _pdf_page_documents(
             src_path,

@@ -155,8 +155,9 @@ def _one_or_many(part: str) -> tuple[str, ...]:
 
 
 #: Titles before a name, which a citation leaves out: "Dr Kathryn Hall" -> "Kathryn Hall".
-_HONORIFIC = re.compile(r"^(?:(?:dr|prof|professor|mr|mrs|ms|miss|sir|dame|rev)\.?\s+)+", re.I)
-_HONORIFIC_WORD = re.compile(r"(?:dr|prof|professor|mr|mrs|ms|miss|sir|dame|rev)\.?", re.I)
+_HONORIFICS = "dr|prof|professor|mr|mrs|ms|miss|sir|dame|rev"
+_HONORIFIC = re.compile(rf"^(?:(?:{_HONORIFICS})\.?\s+)+", re.I)
+_HONORIFIC_WORD = re.compile(rf"(?:{_HONORIFICS})\.?", re.I)
 #: A surname then initials, written surname first without the comma: "FISK A.", "Fisk A.B."
 _SURNAME_INITIALS = re.compile(r"([^\W\d_][\w'’-]+)\s+((?:[A-Z]\.\s?){1,3}|[A-Z]{1,2})")
 
