@@ -296,18 +296,14 @@ def _once(q: wq.Query) -> wq.Query:
     "bone bone bone" is one word of the query (coordination counts it once), weighing
     more than "bone" alone, never three times as much."""
     if isinstance(q, (wq.Or, wq.And)):
-        kept: list[wq.Query] = []
-        counts: list[int] = []
+        # Whoosh queries hash consistently with ==; a dict keeps first-seen order
+        counts: dict[wq.Query, int] = {}
         for child in (_once(c) for c in q.subqueries):
-            if child in kept:
-                counts[kept.index(child)] += 1
-            else:
-                kept.append(child)
-                counts.append(1)
+            counts[child] = counts.get(child, 0) + 1
+        kept = list(counts)
         if len(kept) != len(q.subqueries):
             weighted = [
-                c if n == 1 else c.with_boost(c.boost * repeat_weight(n))
-                for c, n in zip(kept, counts, strict=True)
+                c if n == 1 else c.with_boost(c.boost * repeat_weight(n)) for c, n in counts.items()
             ]
             return q.__class__(weighted, boost=q.boost)
         if any(a is not b for a, b in zip(kept, q.subqueries, strict=True)):

@@ -123,12 +123,11 @@ class WordFinder:
             start = lowered.find(word)
             while start >= 0:
                 end = start + len(word)
-                if (start == 0 or not lowered[start - 1].isalnum()) and (
-                    end == size or not lowered[end].isalnum()
+                # a letter, digit or combining mark beside it makes it part of a longer word
+                if (start == 0 or not _is_word_char(lowered[start - 1])) and (
+                    end == size or not _is_word_char(lowered[end])
                 ):
-                    around = lowered[start - 1 : start] + lowered[end : end + 1]
-                    if around.isascii() or not any(map(_is_mark, around)):  # marks join words
-                        found.append((start, end))
+                    found.append((start, end))
                 start = lowered.find(word, start + 1)
         found.sort()
         spans: list[tuple[int, int]] = []
@@ -241,9 +240,9 @@ def _cut(
     ``keep`` is a span the edges may not move into (the first match), or ``(0, 0)``.
     """
     size = len(text)
-    if 0 < start < size and not (text[start - 1].isspace() or text[start].isspace()):
+    if not is_space_boundary(text, start):
         start = _move_start(text, start, keep[0])
-    if start < end < size and not (text[end - 1].isspace() or text[end].isspace()):
+    if start < end and not is_space_boundary(text, end):  # start >= 0, so end > 0
         floor = keep[1] if start < keep[1] <= end else start + 1
         end = _move_end(text, end, floor)
     while start < end and text[start].isspace():

@@ -82,7 +82,9 @@ class SpellIndex:
                 distance = edit_distance(word, candidate, limit)
                 if distance <= limit:
                     found[candidate] = distance
-        return sorted(((d, c) for c, d in found.items()), key=lambda dc: (dc[0], -self.count(dc[1]), dc[1]))
+        return sorted(
+            ((d, c) for c, d in found.items()), key=lambda dc: (dc[0], -self.count(dc[1]), dc[1])
+        )
 
 
 def _deletes(word: str) -> set[str]:
@@ -161,9 +163,18 @@ def misspellings(gen: _Generation, plan: QueryPlan, deadline: Deadline = NEVER) 
     known = {w: is_known(gen, w) for w in words}
     content = [w for w in words if known[w] and _stems(w)]
     documents: dict[str, frozenset[int]] = {}
+    content_lower = {w.lower() for w in content}
+    every_content: list[frozenset[int] | None] = []  # for words outside content: built once
 
     def others_of(word: str) -> frozenset[int] | None:
         """The documents with any other word of the query (None: it has no other words)."""
+        if word in content_lower:
+            return union_without(word)
+        if not every_content:
+            every_content.append(union_without(word))
+        return every_content[0]
+
+    def union_without(word: str) -> frozenset[int] | None:
         found: set[int] = set()
         any_other = False
         for other in content:
