@@ -174,9 +174,7 @@ def absolute_url(url: str, base_url: str | None) -> str:
     there is no base, stays where it is. ``#page=N`` is kept. Every link comes back
     through ``sources.quote_unsafe``: no space, control character, ``"<>\\{}|^`` or
     backquote stands raw in a link of any format, whatever the index holds."""
-    base = (base_url or "").rstrip("/")
-    # the root of a file system, file:///, is kept a URI with its (empty) host
-    return absolute_link(url, base + "//" if base.endswith(":") else base)
+    return absolute_link(url, base_url or "")
 
 
 def with_links(results: SearchResults, bases: Mapping[str, str | None]) -> SearchResults:

@@ -152,14 +152,15 @@ def normalize_site_url(raw: str) -> str | None:
 def absolute_link(url: str, site_url: str) -> str:
     """``url`` on ``site_url``; a path that already starts with the site URL's path (the
     site's ``baseurl``) does not get it twice. Addresses off the site are left where they
-    are; every address comes back through ``quote_unsafe``."""
+    are; every address comes back through ``quote_unsafe``. A slash that ends the site
+    URL is not doubled (``file:///`` + ``/a.pdf`` is ``file:///a.pdf``)."""
     if not site_url or not url.startswith("/") or url.startswith("//"):
         return quote_unsafe(url)
     parts = urlsplit(site_url)
-    origin, base = f"{parts.scheme}://{parts.netloc}", parts.path
+    origin, base = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
     if base and (url == base or url.startswith((base + "/", base + "#", base + "?"))):
         return quote_unsafe(origin + url)
-    return quote_unsafe(site_url + url)
+    return quote_unsafe(origin + base + url)
 
 
 def with_site_url(answer: dict[str, Any], site_url: str) -> dict[str, Any]:
