@@ -98,7 +98,7 @@ from pdfminer.utils import MATRIX_IDENTITY, Matrix, choplist, decode_text
 from .cache import ExtractionCache
 from .config import DEFAULT_PDF_MEMORY_MB
 from .model import PdfText, Problem
-from .ocr import OcrRun, read_pages
+from .ocr import OcrRun, page_list, read_pages
 from .pdfmeta import (
     META_VERSION,
     PdfInfo,
@@ -810,7 +810,9 @@ class _CoverConverter(TextConverter):
         ncs: PDFColorSpace,
         graphicstate: pdfinterp.PDFGraphicState,
     ) -> None:
-        if textstate.render in (3, 7):  # drawn invisible: noted for _layout_runs
+        # drawn invisible: noted for _layout_runs, which reads only the pages up to
+        # the cover's (receive_layout), so not once the cover is found
+        if not self.cover and textstate.render in (3, 7):
             invisible = _InvisibleState()
             vars(invisible).update(vars(graphicstate))
             graphicstate = invisible
@@ -894,11 +896,6 @@ def _has_eof_marker(path: str) -> bool:
         return b"%%EOF" in handle.read()
 
 
-def _page_list(numbers: Sequence[int]) -> str:
-    shown = ", ".join(str(n) for n in numbers[:12])
-    return shown + (f" and {len(numbers) - 12} more" if len(numbers) > 12 else "")
-
-
 @dataclass(frozen=True)
 class ExtractOptions:
     """How PDFs are read: the extractor, the per-file time limit, OCR of pages with no
@@ -947,6 +944,30 @@ def _too_large_message(options: ExtractOptions, what: str) -> str:
         f"{what}, so it was not indexed. If the file is genuine, raise the limit of "
         f"{options.memory_mb} MB per PDF with --pdf-memory (or CHCSEARCH_PDF_MEMORY); "
         "otherwise replace the file."
+    )
+
+
+#: the words that tell the problem of ``_failed_pages_problem`` from the others
+_PAGES_FAILED = " could not be read"
+
+
+def _failed_pages_problem(failed: Sequence[int], loops: str) -> Problem:
+    """The problem naming the pages that could not be read (``_names_failed_pages``)."""
+    return Problem(
+        "pdf-corrupt",
+        "",
+        f"page(s) {page_list(failed)}{_PAGES_FAILED}"
+        + (f" (the file has a {loops})" if loops else "")
+        + " and are indexed without text.",
+    )
+
+
+def _names_failed_pages(problem: Problem) -> bool:
+    """Whether ``problem`` is one made by ``_failed_pages_problem``."""
+    return (
+        problem.kind == "pdf-corrupt"
+        and problem.message.startswith("page(s) ")
+        and _PAGES_FAILED in problem.message
     )
 
 
@@ -1060,15 +1081,7 @@ def _extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTe
             Problem("pdf-corrupt", "", "PDF has no pages that could be read; re-export it.")
         )
     if failed:
-        problems.append(
-            Problem(
-                "pdf-corrupt",
-                "",
-                f"page(s) {_page_list(failed)} could not be read"
-                + (f" (the file has a {loops})" if loops else "")
-                + " and are indexed without text.",
-            )
-        )
+        problems.append(_failed_pages_problem(failed, loops))
     elif loops:
         problems.append(
             Problem(
@@ -1084,7 +1097,7 @@ def _extract_pdf(path: str, sha256: str, options: ExtractOptions) -> tuple[PdfTe
             Problem(
                 "pdf-corrupt",
                 "",
-                f"page(s) {_page_list(list(damage.forms))} draw forms (Form XObjects) nested or "
+                f"page(s) {page_list(list(damage.forms))} draw forms (Form XObjects) nested or "
                 f"repeated beyond the limit ({reasons}), so the rest of those pages' forms "
                 "was not read; the rest of the file was indexed. The file may be made to "
                 "exhaust readers; re-export it if text is missing.",
@@ -1240,7 +1253,7 @@ def _ocr_stopped(timeout: float, read: int, empty: Sequence[int], left: Sequence
         "ocr-timeout",
         "",
         f"OCR was stopped at the time limit of {timeout:g} s after reading {read:,} of {len(empty):,} "
-        f"page(s) without text; page(s) {_page_list(left)} were not read and keep only the "
+        f"page(s) without text; page(s) {page_list(left)} were not read and keep only the "
         "text they had. Raise the limit with --pdf-timeout.",
     )
 
@@ -1269,7 +1282,7 @@ def _no_text_problems(
             Problem(
                 "pdf-pages-no-text",
                 "",
-                f"page(s) {_page_list(empty)} have no text (images only?); they are indexed by title."
+                f"page(s) {page_list(empty)} have no text (images only?); they are indexed by title."
                 + advice,
             )
         ]
@@ -1298,12 +1311,7 @@ def _pages_to_ocr(text: PdfText) -> list[int] | None:
     """The pages of a text read without OCR that an OCR run would read, or ``None``
     when the text cannot be completed (nothing was read, or pages failed: a full
     read with OCR leaves failed pages alone, and the entry does not list them all)."""
-    failed_pages = any(
-        p.kind == "pdf-corrupt"
-        and p.message.startswith("page(s) ")
-        and " could not be read" in p.message
-        for p in text.problems
-    )
+    failed_pages = any(_names_failed_pages(p) for p in text.problems)
     if text.page_count == 0 or failed_pages or len(text.pages) != text.page_count:
         return None
     return [n for n, page in enumerate(text.pages, start=1) if not _has_words(page)]

@@ -107,7 +107,6 @@ def _page_runs(
             keep = centre_inside(box, left.value, bottom.value, right.value, top.value)
         if not keep or (not hidden and _invisible(handle, index)):
             continue
-        pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
         pdfium_c.FPDFText_GetMatrix(handle, index, matrix)
         scale = math.hypot(matrix.c, matrix.d) or 1.0
         char_size = pdfium_c.FPDFText_GetFontSize(handle, index) * scale
@@ -116,7 +115,8 @@ def _page_runs(
         if new_run(char_size, size):
             line.append((text, size, line_top))
             text = ""
-        if not line and not text.strip():
+        if not line and not text.strip():  # the line's first kept character: its top
+            pdfium_c.FPDFText_GetCharBox(handle, index, left, right, bottom, top)
             line_top = (height - top.value) / (height or 1.0)
         size = char_size
         text += glyph

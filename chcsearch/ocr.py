@@ -34,6 +34,12 @@ def missing_tools() -> list[str]:
     ]
 
 
+def page_list(numbers: Sequence[int]) -> str:
+    """Page numbers for a message: the first 12, and how many more."""
+    shown = ", ".join(str(n) for n in numbers[:12])
+    return shown + (f" and {len(numbers) - 12} more" if len(numbers) > 12 else "")
+
+
 @dataclass
 class OcrRun:
     """What OCR of one file has done so far: the text of each page read (1-based
@@ -53,13 +59,11 @@ class OcrRun:
             return []
         numbers = sorted(self.failed)
         reasons = ", ".join(dict.fromkeys(self.failed[n] for n in numbers))
-        shown = ", ".join(str(n) for n in numbers[:12])
-        more = f" and {len(numbers) - 12} more" if len(numbers) > 12 else ""
         return [
             Problem(
                 "ocr-failed",
                 "",
-                f"OCR of page(s) {shown}{more} failed ({reasons}); they stay without text.",
+                f"OCR of page(s) {page_list(numbers)} failed ({reasons}); they stay without text.",
             )
         ]
 
